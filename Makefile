@@ -1,0 +1,42 @@
+# Lodestone: `make run` to see it work, `make test` to prove it.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
+PORT   ?= 8000
+# Tests run against the local PostgreSQL too; point these elsewhere if yours differ.
+export FORMSERVER_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+export FORMSERVER_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: setup build run test lint format assets clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	rm -f $(VENV)/.installed-* && touch $@
+
+build: $(STAMP)
+	$(VENV)/bin/pelican content -s pelicanconf.py -o output --fatal errors
+
+run: build
+	FORMSERVER_SERVE_SITE=true $(VENV)/bin/flask --app formserver dev --port $(PORT)
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest -n 2
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+assets: $(STAMP)
+	$(PY) scripts/build_assets.py
+
+clean:
+	rm -rf output instance/*.db

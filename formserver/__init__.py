@@ -1,0 +1,96 @@
+"""Lodestone's form server: captures leads from the static site and sends their drip emails."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _dev_secret(instance_path: Path) -> str:
+    """A random key kept in the instance folder, so dev links survive restarts."""
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(32))
+    return key_file.read_text().strip()
+
+
+def defaults(instance_path: Path) -> dict[str, Any]:
+    """Every setting with its embedded default; see docs/settings.md for each one."""
+    return {
+        "SECRET_KEY": None,
+        "DATABASE_URL": f"sqlite:///{instance_path / 'lodestone.db'}",
+        "AUTO_MIGRATE": True,
+        "QUEUE_URL": f"sqlite:///{instance_path / 'queue.db'}",
+        "CONTENT_PATH": str(PROJECT_ROOT / "content"),
+        "ASSETS_PATH": str(PROJECT_ROOT / "assets"),
+        "THEME_PATH": str(PROJECT_ROOT / "theme"),
+        "SITE_OUTPUT_PATH": str(PROJECT_ROOT / "output"),
+        "SITE_SETTINGS": str(PROJECT_ROOT / "pelicanconf.py"),
+        "SITE_URL": "http://127.0.0.1:8000",
+        "PUBLIC_URL": "http://127.0.0.1:8000",
+        "SERVE_SITE": False,
+        "ALLOWED_ORIGINS": None,
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        "MAX_FIELD_LENGTH": 2000,
+        "IP_MODE": "anonymize",
+        "DOWNLOAD_MAX_AGE": 7 * 24 * 3600,
+        "CONFIRM_MAX_AGE": 7 * 24 * 3600,
+        "ASSET_DELIVERY": "stream",
+        "ASSET_ACCEL_PREFIX": "/protected-assets/",
+        "EMAIL_CHECK_DELIVERABILITY": False,
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "FORM_RATE_LIMIT": "20 per minute",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": 8025,
+        "MAIL_USE_TLS": False,
+        "MAIL_USE_SSL": False,
+        "MAIL_USERNAME": None,
+        "MAIL_PASSWORD": None,
+        "MAIL_DEFAULT_SENDER": "Lodestone <hello@lodestone.example>",
+        "MAIL_TIMEOUT": 10,
+        "MESSAGE_ID_DOMAIN": None,
+        "LIST_UNSUBSCRIBE_MAILTO": None,
+        "DKIM_SELECTOR": None,
+        "DKIM_DOMAIN": None,
+        "DKIM_PRIVATE_KEY_PATH": None,
+        "UNCONFIRMED_RETENTION_DAYS": 7,
+        "DISPATCH_INTERVAL": 30,
+        "SEND_BATCH_SIZE": 200,
+        "SEND_MAX_ATTEMPTS": 8,
+        "SEND_RETRY_BASE": 60,
+        "SESSION_COOKIE_SECURE": True,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+    }
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then instance/config.py, then FORMSERVER_* environment."""
+    app = Flask(__name__, instance_relative_config=True)
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(defaults(instance))
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("FORMSERVER")
+    else:
+        app.config.from_mapping(test_config)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _dev_secret(instance)
+    if app.config["ALLOWED_ORIGINS"] is None:
+        site = urlsplit(app.config["SITE_URL"])
+        app.config["ALLOWED_ORIGINS"] = [f"{site.scheme}://{site.netloc}"]
+
+    from formserver import db, site
+
+    db.init_app(app)
+    site.init_app(app)
+    return app

@@ -1,0 +1,63 @@
+"""One theme, two renderers: server pages extend the Pelican theme's base.html."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, abort, current_app, send_from_directory
+from jinja2 import ChoiceLoader, FileSystemLoader
+from pelican.settings import read_settings
+
+bp = Blueprint("site", __name__)
+
+# Pelican settings that the theme's base.html reads.
+THEME_SETTINGS = (
+    "SITENAME",
+    "SITESUBTITLE",
+    "SITEURL",
+    "DEFAULT_LANG",
+    "MENUITEMS",
+    "FEED_ALL_ATOM",
+    "FEED_DOMAIN",
+    "THEME_STATIC_DIR",
+    "FORMSERVER_URL",
+    "COPYRIGHT",
+)
+
+
+def site_context(settings_file: str) -> dict[str, Any]:
+    """The theme variables from the Pelican settings file, as the static build sees them."""
+    settings = read_settings(settings_file)
+    return {key: settings.get(key) for key in THEME_SETTINGS}
+
+
+@bp.get("/", defaults={"path": "index.html"})
+@bp.get("/<path:path>")
+def static_site(path: str):  # noqa: ANN201
+    """Serve the built site (development only), so the site and server share one origin."""
+    root = Path(current_app.config["SITE_OUTPUT_PATH"])
+    if path.endswith("/"):
+        path += "index.html"
+    elif (root / path).is_dir():
+        path += "/index.html"
+    if not (root / path).is_file():
+        abort(404)
+    return send_from_directory(root, path)
+
+
+def init_app(app: Flask) -> None:
+    """Add the theme to the template search path and its variables to every page."""
+    theme_templates = Path(app.config["THEME_PATH"]) / "templates"
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(Path(app.root_path) / "templates")),
+            FileSystemLoader(str(theme_templates)),
+        ]
+    )
+    context = site_context(app.config["SITE_SETTINGS"])
+    if app.config["SERVE_SITE"]:
+        context["SITEURL"] = ""
+        app.register_blueprint(bp)
+    app.extensions["site_context"] = context
+    app.context_processor(lambda: dict(current_app.extensions["site_context"]))
