@@ -1,4 +1,4 @@
-"""Offer definitions, read from landing-page Markdown metadata by both the site build and the server."""
+"""Offer definitions from landing-page metadata, read by the site build and the server."""
 
 from __future__ import annotations
 
