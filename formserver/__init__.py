@@ -89,8 +89,30 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         site = urlsplit(app.config["SITE_URL"])
         app.config["ALLOWED_ORIGINS"] = [f"{site.scheme}://{site.netloc}"]
 
-    from formserver import db, site
+    from formserver import (
+        capture,
+        cli,
+        db,
+        delivery,
+        drip_cli,
+        errorpages,
+        guards,
+        health,
+        site,
+        subscriptions,
+        tasks,
+    )
 
     db.init_app(app)
+    guards.init_app(app)
+    errorpages.init_app(app)
+    health.init_app(app)
+    capture.init_app(app)
+    delivery.init_app(app)
+    tasks.init_app(app)
+    subscriptions.init_app(app)
+    cli.init_app(app)
+    drip_cli.init_app(app)
+    # Last: the development site route catches every other path.
     site.init_app(app)
     return app
