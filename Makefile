@@ -21,7 +21,7 @@ build: $(STAMP)
 	$(VENV)/bin/pelican content -s pelicanconf.py -o output --fatal errors
 
 run: build
-	FORMSERVER_SERVE_SITE=true $(VENV)/bin/flask --app formserver dev --port $(PORT)
+	FORMSERVER_DEV=true $(VENV)/bin/flask --app formserver dev --port $(PORT)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

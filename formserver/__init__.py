@@ -66,10 +66,21 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "SEND_BATCH_SIZE": 200,
         "SEND_MAX_ATTEMPTS": 8,
         "SEND_RETRY_BASE": 60,
+        "DEV": False,
+        "OUTBOX_PATH": None,
+        "DEV_ADMIN_EMAIL": "admin@lodestone.example",
+        "DEV_ADMIN_PASSWORD": "lodestone-dev",
         "SESSION_COOKIE_SECURE": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
     }
+
+
+def _development(config: dict[str, Any], instance: Path) -> None:
+    """``make run``: one origin for site and forms, a local mail sink, cookies over plain HTTP."""
+    config["SERVE_SITE"] = True
+    config["SESSION_COOKIE_SECURE"] = False
+    config["OUTBOX_PATH"] = config["OUTBOX_PATH"] or str(instance / "outbox")
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -83,6 +94,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_prefixed_env("FORMSERVER")
     else:
         app.config.from_mapping(test_config)
+    if app.config["DEV"]:
+        _development(app.config, instance)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _dev_secret(instance)
     if app.config["ALLOWED_ORIGINS"] is None:
@@ -94,10 +107,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         cli,
         db,
         delivery,
+        devserver,
         drip_cli,
         errorpages,
         guards,
         health,
+        outbox,
         site,
         subscriptions,
         tasks,
@@ -113,6 +128,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     subscriptions.init_app(app)
     cli.init_app(app)
     drip_cli.init_app(app)
+    devserver.init_app(app)
+    outbox.init_app(app)
     # Last: the development site route catches every other path.
     site.init_app(app)
     return app
