@@ -7,7 +7,7 @@ PORT   ?= 8000
 export FORMSERVER_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export FORMSERVER_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: setup build run test lint format assets clean
+.PHONY: setup build run test quality lint format assets clean
 
 setup: $(STAMP)
 
@@ -26,6 +26,14 @@ run: build
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -n 2
+
+# Lighthouse and the Nu HTML Checker need Debian's chromium and a JRE (see .ci/run).
+node_modules/.installed: package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
+	touch $@
+
+quality: build node_modules/.installed
+	$(PY) scripts/quality.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
