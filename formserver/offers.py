@@ -35,6 +35,7 @@ class Offer:
     button: str = "Send it to me"
     lead_tags: tuple[str, ...] = ()
     slug: str = ""
+    summary: str = ""
     source: Path | None = None
 
     @property
@@ -102,10 +103,13 @@ def offer_from_metadata(
         raise OfferError(
             source, f"unknown series {series!r} (no {emails_dir / series}/series.toml)"
         )
+    double_optin = _flag(meta, "double_optin", source)
     consent = " ".join(meta.get("consent", "").split())
     version = meta.get("consent_version", "").strip()
     if consent and not version:
         raise OfferError(source, "consent needs a consent_version")
+    if double_optin and not (emails_dir / series / "confirm.md").is_file():
+        raise OfferError(source, f"double opt-in offer needs {emails_dir / series}/confirm.md")
     tags = tuple(t.strip() for t in meta.get("lead_tags", "").split(",") if t.strip())
     return Offer(
         id=offer_id,
@@ -114,12 +118,13 @@ def offer_from_metadata(
         series=series,
         fields=_fields(meta["fields"], source),
         thank_you=" ".join(meta["thank_you"].split()),
-        double_optin=_flag(meta, "double_optin", source),
+        double_optin=double_optin,
         consent=consent,
         consent_version=version,
         button=meta.get("button", "").strip() or "Send it to me",
         lead_tags=tags,
         slug=meta.get("slug", "").strip() or offer_id,
+        summary=" ".join(meta.get("summary", "").split()),
         source=source,
     )
 

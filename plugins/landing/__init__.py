@@ -1,0 +1,103 @@
+"""Pelican plugin: landing pages get their offer's lead form, articles get call-to-action boxes.
+
+Offers are read by ``formserver.offers``, the same module the form server uses, so the form a
+visitor sees and the form the server validates cannot disagree. Any broken offer stops the build
+with the file and the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader
+from markupsafe import Markup
+from pelican import signals
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # pelican runs plugins without the project on sys.path
+    sys.path.insert(0, str(ROOT))
+
+from formserver.errors import OfferError  # noqa: E402
+from formserver.offers import Offer, load_offers  # noqa: E402
+
+logger = logging.getLogger(__name__)
+SETTING = "LANDING"
+REQUIRED = ("assets_path", "emails_path", "landing_path")
+SHORTCODE = re.compile(r"<p>\s*\[cta:([^\]\s]*)\]\s*</p>")
+STATE = "_LANDING_STATE"
+
+
+def check_settings(settings: dict[str, Any]) -> dict[str, Path]:
+    """Validate the one ``LANDING`` dict setting; raise with what is wrong."""
+    conf = settings.get(SETTING)
+    if not isinstance(conf, dict):
+        raise OfferError("pelicanconf.py", f"{SETTING} must be a dict with keys {REQUIRED}")
+    missing = [key for key in REQUIRED if key not in conf]
+    unknown = sorted(set(conf) - set(REQUIRED))
+    if missing or unknown:
+        raise OfferError("pelicanconf.py", f"{SETTING}: missing {missing}, unknown {unknown}")
+    paths = {key: Path(conf[key]) for key in REQUIRED}
+    for key, path in paths.items():
+        if not path.is_dir():
+            raise OfferError("pelicanconf.py", f"{SETTING}[{key!r}]: no folder at {path}")
+    return paths
+
+
+def initialized(pelican) -> None:  # noqa: ANN001
+    """Load and check every offer once per build; a broken one stops the build."""
+    paths = check_settings(pelican.settings)
+    offers = load_offers(paths["landing_path"], paths["assets_path"], paths["emails_path"])
+    theme = Path(pelican.settings["THEME"]) / "templates"
+    macros = Environment(loader=FileSystemLoader(str(theme)), autoescape=True)
+    pelican.settings[STATE] = {
+        "offers": offers,
+        "landing_path": paths["landing_path"].resolve(),
+        "cta_box": macros.get_template("macros.html").module.cta_box,
+    }
+
+
+def _cta(state: dict[str, Any], offer_id: str, source: str, settings: dict) -> Offer:
+    offer = state["offers"].get(offer_id)
+    if offer is None:
+        raise OfferError(source, f"unknown offer {offer_id!r} in call to action")
+    return offer
+
+
+def content_init(instance) -> None:  # noqa: ANN001
+    """Attach offers to landing pages and CTA boxes to articles and pages."""
+    settings = instance.settings
+    state = settings.get(STATE)
+    if state is None or not getattr(instance, "source_path", None):
+        return
+    source = instance.source_path
+    meta = instance.metadata
+    if "offer" in meta:
+        path = Path(source).resolve()
+        offer = next((o for o in state["offers"].values() if o.source.resolve() == path), None)
+        if offer is None:
+            raise OfferError(source, f"offer pages belong in {state['landing_path']}")
+        instance.offer = offer
+        instance.form_action = f"{settings.get('FORMSERVER_URL', '')}/forms/{offer.id}"
+        instance.template = "landing"
+    siteurl = settings.get("SITEURL", "")
+    if "cta" in meta:
+        instance.cta_offer = _cta(state, str(meta["cta"]).strip(), source, settings)
+        instance.cta_summary = instance.cta_offer.summary
+    content = instance._content  # not .content: see pelican-plugins #314
+    if content and "[cta:" in content:
+
+        def box(match: re.Match[str]) -> str:
+            offer = _cta(state, match.group(1), source, settings)
+            url = f"{siteurl}/{offer.landing_path}"
+            return str(state["cta_box"](offer, offer.summary, url))
+
+        instance._content = Markup(SHORTCODE.sub(box, content))
+
+
+def register() -> None:
+    signals.initialized.connect(initialized)
+    signals.content_object_init.connect(content_init)

@@ -1,0 +1,87 @@
+// Progressive enhancement for lead forms: attribution fields, inline errors, no page reload.
+// Without this script the form posts normally and the server answers with a page.
+(function () {
+  "use strict";
+  var UTM = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"];
+
+  function setHidden(form, name, value) {
+    var input = form.querySelector('input[type="hidden"][name="' + name + '"]');
+    if (input && value && !input.value) input.value = value.slice(0, 200);
+  }
+
+  function clearErrors(form) {
+    form.querySelectorAll(".field-error").forEach(function (p) { p.textContent = ""; });
+    form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
+    form.querySelector(".form-status").textContent = "";
+  }
+
+  function showStatus(form, text) {
+    var status = form.querySelector(".form-status");
+    var p = document.createElement("p");
+    p.className = "form-error";
+    p.textContent = text;
+    status.replaceChildren(p);
+  }
+
+  function showErrors(form, errors, message) {
+    var first = null;
+    Object.keys(errors).forEach(function (name) {
+      var slot = form.querySelector("#e-" + name);
+      var input = form.elements[name];
+      if (slot) slot.textContent = errors[name].join(" ");
+      if (input && input.setAttribute) {
+        input.setAttribute("aria-invalid", "true");
+        if (!first) first = input;
+      }
+    });
+    if (message || !first) showStatus(form, message || "Please check the form.");
+    if (first) first.focus();
+  }
+
+  function showSuccess(form, body) {
+    var box = document.createElement("div");
+    box.className = "form-success card";
+    box.setAttribute("role", "status");
+    var p = document.createElement("p");
+    p.textContent = body.message;
+    box.appendChild(p);
+    if (body.download_url) {
+      var a = document.createElement("a");
+      a.className = "button";
+      a.href = body.download_url;
+      a.textContent = "Download now";
+      box.appendChild(a);
+    }
+    form.replaceWith(box);
+    box.setAttribute("tabindex", "-1");
+    box.focus();
+  }
+
+  function enhance(form) {
+    var params = new URLSearchParams(window.location.search);
+    UTM.forEach(function (name) { setHidden(form, name, params.get(name)); });
+    try { setHidden(form, "tz", Intl.DateTimeFormat().resolvedOptions().timeZone); } catch (e) { /* old browser */ }
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      clearErrors(form);
+      var button = form.querySelector('button[type="submit"]');
+      button.disabled = true;
+      fetch(form.action, {
+        method: "POST",
+        body: new URLSearchParams(new FormData(form)),
+        headers: { Accept: "application/json" }
+      }).then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (body) {
+          if (response.status === 201) return showSuccess(form, body);
+          if (response.status === 422 && body.errors) return showErrors(form, body.errors, body.message);
+          showStatus(form, body.error || "Something went wrong. Please try again in a moment.");
+        });
+      }).catch(function () {
+        showStatus(form, "We could not reach the server. Check your connection and try again.");
+      }).finally(function () { button.disabled = false; });
+    });
+  }
+
+  document.querySelectorAll("form.lead-form").forEach(enhance);
+})();
