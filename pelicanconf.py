@@ -23,7 +23,7 @@ TIMEZONE = "Europe/London"
 DEFAULT_LANG = "en"
 DEFAULT_DATE_FORMAT = "%-d %B %Y"
 
-THEME = "theme"
+THEME = str(ROOT / "theme")
 THEME_STATIC_DIR = "theme"
 COPYRIGHT = "© 2026 Lodestone"
 
@@ -60,7 +60,7 @@ AUTHOR_FEED_RSS = None
 DEFAULT_PAGINATION = 10
 SUMMARY_MAX_LENGTH = 40
 
-PLUGIN_PATHS = ["plugins"]
+PLUGIN_PATHS = [str(ROOT / "plugins")]
 PLUGINS = ["landing", "pelican.plugins.sitemap"]
 SITEMAP = {
     "format": "xml",

@@ -60,7 +60,7 @@ def initialized(pelican) -> None:  # noqa: ANN001
     }
 
 
-def _cta(state: dict[str, Any], offer_id: str, source: str, settings: dict) -> Offer:
+def _cta(state: dict[str, Any], offer_id: str, source: str) -> Offer:
     offer = state["offers"].get(offer_id)
     if offer is None:
         raise OfferError(source, f"unknown offer {offer_id!r} in call to action")
@@ -85,19 +85,36 @@ def content_init(instance) -> None:  # noqa: ANN001
         instance.template = "landing"
     siteurl = settings.get("SITEURL", "")
     if "cta" in meta:
-        instance.cta_offer = _cta(state, str(meta["cta"]).strip(), source, settings)
+        instance.cta_offer = _cta(state, str(meta["cta"]).strip(), source)
         instance.cta_summary = instance.cta_offer.summary
     content = instance._content  # not .content: see pelican-plugins #314
     if content and "[cta:" in content:
 
         def box(match: re.Match[str]) -> str:
-            offer = _cta(state, match.group(1), source, settings)
+            offer = _cta(state, match.group(1), source)
             url = f"{siteurl}/{offer.landing_path}"
             return str(state["cta_box"](offer, offer.summary, url))
 
         instance._content = Markup(SHORTCODE.sub(box, content))
 
 
+def _stop_on_offer_error(receiver):  # noqa: ANN001, ANN202
+    """Turn an OfferError into one line on stderr and exit status 1, not a traceback."""
+
+    def wrapper(sender):  # noqa: ANN001, ANN202
+        try:
+            return receiver(sender)
+        except OfferError as e:
+            raise SystemExit(f"ERROR: {e}") from e
+
+    wrapper.__name__ = receiver.__name__
+    return wrapper
+
+
+checked_initialized = _stop_on_offer_error(initialized)
+checked_content_init = _stop_on_offer_error(content_init)
+
+
 def register() -> None:
-    signals.initialized.connect(initialized)
-    signals.content_object_init.connect(content_init)
+    signals.initialized.connect(checked_initialized)
+    signals.content_object_init.connect(checked_content_init)
