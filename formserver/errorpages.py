@@ -1,7 +1,60 @@
-"""Placeholder: filled in by its owner."""
+"""Every error answered as a themed page or JSON, never a traceback; a dead database is 503."""
 
-from flask import Flask
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+logger = logging.getLogger(__name__)
+
+TITLES = {
+    400: "Bad request",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    410: "Link expired",
+    413: "Too much data",
+    422: "Please check your input",
+    429: "Too many requests",
+    500: "Something went wrong",
+    503: "Temporarily unavailable",
+}
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return request.is_json or best == "application/json"
+
+
+def render_error(status: int, message: str):  # noqa: ANN201
+    """One error answer in the client's language: JSON for scripts, the site's theme for people."""
+    if _wants_json():
+        return jsonify(error=message), status
+    title = TITLES.get(status, "Error")
+    return render_template("error.html", status=status, title=title, message=message), status
+
+
+def _http(e: HTTPException):  # noqa: ANN202
+    if e.code == 429:
+        return render_error(429, "Too many requests from your address. Please wait a minute.")
+    return render_error(e.code or 500, e.description or TITLES.get(e.code or 500, "Error"))
+
+
+def _database(e: Exception):  # noqa: ANN202
+    logger.error("database unavailable: %s", e.__class__.__name__)
+    return render_error(503, "We are having a short outage. Please try again in a minute.")
+
+
+def _unexpected(e: InternalServerError):  # noqa: ANN202
+    logger.error("unhandled error", exc_info=e.original_exception or e)
+    return render_error(500, "Something went wrong on our side. Nothing you sent was lost.")
 
 
 def init_app(app: Flask) -> None:
-    """Register this module with the app."""
+    app.register_error_handler(HTTPException, _http)
+    app.register_error_handler(OperationalError, _database)
+    app.register_error_handler(DBAPIError, _database)
+    app.register_error_handler(InternalServerError, _unexpected)

@@ -1,7 +1,20 @@
-"""Placeholder: filled in by its owner."""
+"""``GET /healthz``: 200 while the database answers, 503 when it does not."""
 
-from flask import Flask
+from __future__ import annotations
+
+from flask import Blueprint, Flask, jsonify
+
+from formserver import db
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():  # noqa: ANN201
+    if db.ping():
+        return jsonify(status="ok")
+    return jsonify(status="unavailable", error="database unreachable"), 503
 
 
 def init_app(app: Flask) -> None:
-    """Register this module with the app."""
+    app.register_blueprint(bp)
