@@ -8,7 +8,7 @@ from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
 from werkzeug.datastructures import MultiDict
-from wtforms import BooleanField, Form, SelectField, StringField
+from wtforms import BooleanField, Form, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from formserver.fields import CONSENT_FIELD, HONEYPOT_FIELD, TIME_ZONE_FIELD, UTM_FIELDS
@@ -73,7 +73,7 @@ def form_class(offer: Offer, check_deliverability: bool = False) -> type[LeadFor
         if spec.name == "email":
             checks.append(EmailAddress(check_deliverability))
         if spec.choices:
-            choices = [("", ""), *spec.choices]
+            choices = [SelectChoice("", ""), *(SelectChoice(v, label) for v, label in spec.choices)]
             attrs[spec.name] = SelectField(
                 spec.label, choices=choices, validators=checks, validate_choice=True
             )
