@@ -52,6 +52,7 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "MAIL_PORT": 8025,
         "MAIL_USE_TLS": False,
         "MAIL_USE_SSL": False,
+        "MAIL_SUPPRESS_SEND": False,
         "MAIL_USERNAME": None,
         "MAIL_PASSWORD": None,
         "MAIL_DEFAULT_SENDER": "Lodestone <hello@lodestone.example>",
@@ -112,6 +113,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         errorpages,
         guards,
         health,
+        mail,
         outbox,
         site,
         subscriptions,
@@ -125,11 +127,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     capture.init_app(app)
     delivery.init_app(app)
     tasks.init_app(app)
+    mail.init_app(app)
     subscriptions.init_app(app)
     cli.init_app(app)
     drip_cli.init_app(app)
     devserver.init_app(app)
     outbox.init_app(app)
+    from formserver import admin
+
+    admin.init_app(app)
     # Last: the development site route catches every other path.
     site.init_app(app)
     return app

@@ -1,9 +1,13 @@
-"""Drip series: Markdown emails sent on a schedule kept in SQL rows."""
+"""Drip series: Markdown emails sent on a schedule kept in SQL rows, run by the queue."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, select
 
 logger = logging.getLogger(__name__)
 
@@ -11,5 +15,48 @@ logger = logging.getLogger(__name__)
 def queue_sends(send_ids: Iterable[int]) -> None:
     """Hand committed sends to the queue now; the periodic sweep catches any that fail here."""
     ids = list(send_ids)
-    if ids:
-        logger.info("queued sends %s (sweep will pick them up)", ids)
+    if not ids:
+        return
+    task = current_app.extensions["huey_tasks"]["send"]
+    for send_id in ids:
+        task(send_id)
+
+
+def purge_unconfirmed(now: datetime) -> int:
+    """Delete leads that never confirmed within UNCONFIRMED_RETENTION_DAYS (GDPR minimisation)."""
+    from formserver import db
+    from formserver.models import Lead
+
+    cutoff = now - timedelta(days=current_app.config["UNCONFIRMED_RETENTION_DAYS"])
+    with db.new_session() as s:
+        ids = list(
+            s.scalars(select(Lead.id).where(Lead.status == "unconfirmed", Lead.created_at < cutoff))
+        )
+        if ids:
+            s.execute(delete(Lead).where(Lead.id.in_(ids)))
+            s.commit()
+    return len(ids)
+
+
+def tick(now: datetime, send_ids: list[int] | None = None) -> dict[str, int]:
+    """One pass: requeue stale claims, schedule due steps, claim and send what is due."""
+    from formserver import db
+    from formserver.drip import dispatch
+
+    batch = current_app.config["SEND_BATCH_SIZE"]
+    totals = {"scheduled": 0, "purged": 0}
+    with db.new_session() as s:
+        dispatch.requeue_stale(s, now)
+        totals["scheduled"] = dispatch.schedule_due(s, now)
+    if send_ids is None:
+        totals["purged"] = purge_unconfirmed(now)
+    while True:
+        with db.new_session() as s:
+            claimed = dispatch.claim(s, now, batch, send_ids)
+        if not claimed:
+            break
+        for key, value in dispatch.deliver(claimed, now).items():
+            totals[key] = totals.get(key, 0) + value
+        if send_ids is not None:
+            break
+    return totals

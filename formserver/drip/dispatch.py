@@ -1,0 +1,237 @@
+"""Find what is due, claim it, send it: the SQL rows are the truth, the queue only runs this."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from formserver import db, mail
+from formserver.drip import context
+from formserver.drip.render import render_email
+from formserver.drip.schedule import due_at
+from formserver.drip.series import get_series
+from formserver.errors import DefinitionError
+from formserver.models import Enrolment, Event, Lead, Send
+
+logger = logging.getLogger(__name__)
+STALE_CLAIM = timedelta(minutes=10)
+
+
+def emails_dir() -> Path:
+    return Path(current_app.config["CONTENT_PATH"]) / "emails"
+
+
+def _locked(query, s: Session):  # noqa: ANN001, ANN202
+    """Row locks that other workers skip, on databases that have them (PostgreSQL)."""
+    if s.get_bind().dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
+
+
+def stop_reason(s: Session, lead: Lead, series_stop: dict, now: datetime) -> str | None:
+    if lead.status != "active":
+        return lead.status
+    from formserver.admin.scoring import should_stop
+
+    return should_stop(lead, series_stop, now)
+
+
+def schedule_due(s: Session, now: datetime, limit: int = 1000) -> int:
+    """Turn enrolments whose next step is due into queued Send rows; return how many."""
+    query = (
+        select(Enrolment)
+        .where(Enrolment.status == "active", Enrolment.next_due_at <= now)
+        .order_by(Enrolment.next_due_at)
+        .limit(limit)
+    )
+    created = 0
+    for enrolment in s.scalars(_locked(query, s)):
+        series = get_series(emails_dir(), enrolment.series)
+        lead = s.get(Lead, enrolment.lead_id)
+        reason = stop_reason(
+            s, lead, {"tags": series.stop_tags, "score_at_least": series.stop_score}, now
+        )
+        step = series.next_step(enrolment.last_step)
+        if reason or step is None:
+            enrolment.status = "stopped" if reason else "completed"
+            enrolment.stop_reason = reason or ""
+            enrolment.stopped_at = now
+            enrolment.next_due_at = None
+            continue
+        s.add(
+            Send(
+                lead_id=lead.id,
+                enrolment_id=enrolment.id,
+                offer_id=enrolment.offer_id,
+                series=series.name,
+                kind="step",
+                step=step.number,
+                template=step.path.name,
+                due_at=enrolment.next_due_at,
+            )
+        )
+        enrolment.last_step = step.number
+        enrolment.next_due_at = None
+        created += 1
+    s.commit()
+    return created
+
+
+def claim(s: Session, now: datetime, limit: int, ids: list[int] | None = None) -> list[int]:
+    """Mark due queued sends as ours ('sending'); no other worker can take them after this."""
+    query = select(Send.id).where(Send.status == "queued", Send.due_at <= now)
+    if ids is not None:
+        query = query.where(Send.id.in_(ids))
+    query = _locked(query.order_by(Send.due_at, Send.id).limit(limit), s)
+    claimed = []
+    for send_id in s.scalars(query).all():
+        # The status check makes the claim atomic on SQLite too (one writer at a time).
+        result = s.execute(
+            update(Send)
+            .where(Send.id == send_id, Send.status == "queued")
+            .values(status="sending", claimed_at=now)
+        )
+        if result.rowcount == 1:
+            claimed.append(send_id)
+    s.commit()
+    return claimed
+
+
+def requeue_stale(s: Session, now: datetime) -> int:
+    """A worker that died mid-batch left rows 'sending': put them back (at most one doubles)."""
+    result = s.execute(
+        update(Send)
+        .where(Send.status == "sending", Send.claimed_at < now - STALE_CLAIM)
+        .values(status="queued")
+    )
+    s.commit()
+    return result.rowcount
+
+
+def _retry(send: Send, now: datetime, error: str) -> None:
+    cfg = current_app.config
+    send.attempts += 1
+    send.last_error = error[:2000]
+    if send.attempts >= cfg["SEND_MAX_ATTEMPTS"]:
+        send.status = "failed"
+        logger.error("send %s failed for good after %s attempts: %s", send.id, send.attempts, error)
+        return
+    send.status = "queued"
+    send.due_at = now + timedelta(seconds=cfg["SEND_RETRY_BASE"] * 2 ** (send.attempts - 1))
+
+
+def bounce(s: Session, lead: Lead, now: datetime, error: str) -> None:
+    """A permanent failure: the lead is bounced and every series stops."""
+    lead.status = "bounced"
+    lead.bounced_at = now
+    s.add(Event(lead_id=lead.id, kind="bounced", data={"error": error[:500]}, created_at=now))
+    cancel_pending(s, lead.id, now, "bounced")
+
+
+def cancel_pending(
+    s: Session, lead_id: int, now: datetime, reason: str, series: str | None = None
+) -> None:
+    """Cancel queued sends and stop enrolments of a lead (one series, or all)."""
+    sends = update(Send).where(Send.lead_id == lead_id, Send.status == "queued")
+    enrolments = update(Enrolment).where(
+        Enrolment.lead_id == lead_id, Enrolment.status.in_(("active", "pending"))
+    )
+    if series:
+        sends = sends.where(Send.series == series)
+        enrolments = enrolments.where(Enrolment.series == series)
+    s.execute(sends.values(status="cancelled"))
+    s.execute(
+        enrolments.values(status="stopped", stop_reason=reason, stopped_at=now, next_due_at=None)
+    )
+
+
+def _after_sent(s: Session, send: Send, lead: Lead, now: datetime) -> None:
+    send.status = "sent"
+    send.sent_at = now
+    s.add(
+        Event(
+            lead_id=lead.id,
+            offer_id=send.offer_id,
+            kind="sent",
+            data={"send": send.id, "series": send.series, "step": send.step, "kind": send.kind},
+            created_at=now,
+        )
+    )
+    if send.enrolment_id is None:
+        return
+    enrolment = s.get(Enrolment, send.enrolment_id)
+    enrolment.last_sent_at = now
+    series = get_series(emails_dir(), enrolment.series)
+    following = series.next_step(enrolment.last_step)
+    if enrolment.status == "active":
+        if following is None:
+            enrolment.status = "completed"
+        else:
+            enrolment.next_due_at = due_at(now, following, series, lead.time_zone)
+
+
+def deliver(send_ids: list[int], now: datetime) -> dict[str, int]:
+    """Render and send claimed sends over one SMTP connection; record every outcome."""
+    counts = {"sent": 0, "retry": 0, "failed": 0, "bounced": 0, "cancelled": 0}
+    if not send_ids:
+        return counts
+    with db.new_session() as s:
+        try:
+            with mail.mail.connect() as connection:
+                for send_id in send_ids:
+                    outcome = _deliver_one(s, connection, send_id, now)
+                    counts[outcome] += 1
+                    s.commit()
+        except mail.TemporaryFailure as e:  # nothing more can go over this connection
+            _requeue_unsent(s, send_ids, now, str(e))
+        except OSError as e:  # connect failed: server down or unreachable
+            logger.warning("SMTP unavailable (%s); %s sends will retry", e, len(send_ids))
+            _requeue_unsent(s, send_ids, now, f"SMTP unavailable: {e}")
+            counts["retry"] += len(send_ids)
+    return counts
+
+
+def _requeue_unsent(s: Session, send_ids: list[int], now: datetime, error: str) -> None:
+    s.rollback()
+    for send in s.scalars(select(Send).where(Send.id.in_(send_ids), Send.status == "sending")):
+        _retry(send, now, error)
+    s.commit()
+
+
+def _deliver_one(s: Session, connection, send_id: int, now: datetime) -> str:  # noqa: ANN001
+    send = s.get(Send, send_id)
+    lead = s.get(Lead, send.lead_id)
+    marketing = send.kind == "step" and (send.step or 0) > 0
+    if marketing and lead.status != "active" or lead.status == "bounced":
+        send.status = "cancelled"
+        return "cancelled"
+    try:
+        rendered, envelope = context.compose(send, lead)
+        message = mail.build(rendered, envelope)
+    except (DefinitionError, mail.HeaderInjection) as e:
+        logger.error("send %s not sent, fix the template and it will retry: %s", send.id, e)
+        _retry(send, now, str(e))
+        return "retry" if send.status == "queued" else "failed"
+    try:
+        mail.send(connection, message)
+    except mail.PermanentFailure as e:
+        send.status = "failed"
+        send.last_error = str(e)[:2000]
+        bounce(s, lead, now, str(e))
+        return "bounced"
+    except mail.TemporaryFailure as e:
+        _retry(send, now, str(e))
+        s.commit()
+        raise
+    send.message_id = message.msgId
+    send.subject = rendered.subject[:300]
+    _after_sent(s, send, lead, now)
+    return "sent"
+
+
+__all__ = ["claim", "deliver", "render_email", "requeue_stale", "schedule_due"]

@@ -1,0 +1,132 @@
+"""Building and sending messages: Flask-Mail over SMTP, RFC 8058 headers, optional DKIM."""
+
+from __future__ import annotations
+
+import hashlib
+import smtplib
+from dataclasses import dataclass
+from email.utils import formataddr
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dkim
+from flask import Flask, current_app
+from flask_mail import Mail, Message
+
+from formserver.drip.render import RenderedEmail
+from formserver.errors import FormServerError
+
+mail = Mail()
+
+
+class HeaderInjection(FormServerError):
+    """A header value carried CR or LF: refused, never sent."""
+
+
+class PermanentFailure(FormServerError):
+    """The server refused the recipient for good (5xx): the address bounces."""
+
+
+class TemporaryFailure(FormServerError):
+    """Try again later: 4xx, refused connection, timeout."""
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Who a message is from and to, and the headers that make it a proper list email."""
+
+    to: str
+    from_name: str
+    from_email: str
+    reply_to: str
+    list_id: str
+    unsubscribe_url: str
+    message_key: str  # stable per send, so a retry carries the same Message-ID
+    marketing: bool
+
+
+def message_id(key: str) -> str:
+    domain = (
+        current_app.config["MESSAGE_ID_DOMAIN"]
+        or urlsplit(current_app.config["PUBLIC_URL"]).hostname
+    )
+    digest = hashlib.sha256(f"{current_app.config['SECRET_KEY']}:{key}".encode()).hexdigest()
+    return f"<{key}.{digest[:16]}@{domain}>"
+
+
+def build(rendered: RenderedEmail, env: Envelope) -> Message:
+    """A multipart message with every header checked for CR/LF."""
+    headers: dict[str, str] = {}
+    if env.list_id:
+        headers["List-Id"] = env.list_id
+    if env.marketing:
+        targets = [f"<{env.unsubscribe_url}>"]
+        if current_app.config["LIST_UNSUBSCRIBE_MAILTO"]:
+            targets.append(f"<mailto:{current_app.config['LIST_UNSUBSCRIBE_MAILTO']}>")
+        headers["List-Unsubscribe"] = ", ".join(targets)
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    sender = formataddr((env.from_name, env.from_email))
+    msg_id = message_id(env.message_key)
+    for value in (*headers.values(), msg_id, rendered.subject, env.to, sender, env.reply_to):
+        if "\r" in value or "\n" in value:
+            raise HeaderInjection(f"line break in a header value: {value[:60]!r}")
+    message = Message(
+        subject=rendered.subject,
+        recipients=[env.to],
+        sender=sender,
+        reply_to=env.reply_to or None,
+        body=rendered.text,
+        html=rendered.html,
+        extra_headers=headers,
+    )
+    message.msgId = msg_id  # Flask-Mail writes Message-ID and Date itself
+    return message
+
+
+def _dkim_sign(raw: bytes) -> bytes:
+    cfg = current_app.config
+    if not (cfg["DKIM_PRIVATE_KEY_PATH"] and cfg["DKIM_SELECTOR"] and cfg["DKIM_DOMAIN"]):
+        return raw
+    key = Path(cfg["DKIM_PRIVATE_KEY_PATH"]).read_bytes()
+    signed = [
+        b"From",
+        b"To",
+        b"Subject",
+        b"Date",
+        b"Message-ID",
+        b"Reply-To",
+        b"List-Id",
+        b"List-Unsubscribe",
+        b"List-Unsubscribe-Post",
+        b"MIME-Version",
+        b"Content-Type",
+    ]
+    present = [h for h in signed if h.lower() + b":" in raw.lower()]
+    signature = dkim.sign(
+        raw,
+        cfg["DKIM_SELECTOR"].encode(),
+        cfg["DKIM_DOMAIN"].encode(),
+        key,
+        include_headers=present,
+    )
+    return signature + raw
+
+
+def send(connection, message: Message) -> None:  # noqa: ANN001
+    """Send over an open Flask-Mail connection, DKIM-signed when configured."""
+    raw = _dkim_sign(message.as_bytes())
+    try:
+        refused = connection.host.sendmail(message.sender, message.send_to, raw)
+    except smtplib.SMTPRecipientsRefused as e:
+        code = next(iter(e.recipients.values()))[0]
+        raise (PermanentFailure if code >= 500 else TemporaryFailure)(str(e)) from e
+    except smtplib.SMTPResponseException as e:
+        raise (PermanentFailure if e.smtp_code >= 500 else TemporaryFailure)(str(e)) from e
+    except (smtplib.SMTPException, OSError) as e:
+        raise TemporaryFailure(str(e)) from e
+    if refused:
+        raise PermanentFailure(str(refused))
+
+
+def init_app(app: Flask) -> None:
+    mail.init_app(app)
