@@ -38,8 +38,16 @@ def next_opening(when: datetime, window: Window, zone: ZoneInfo) -> datetime:
 
 
 def due_at(base: datetime, step: Step, series: Series, lead_zone: str) -> datetime:
-    """Due time of ``step`` counted from ``base``; marketing steps wait for the window."""
-    when = base + step.delay
+    """Due time of ``step`` counted from ``base``; marketing steps wait for the window.
+
+    Whole-day delays keep the lead's wall-clock time across a DST change (a week after
+    Monday 09:00 is Monday 09:00); hour and minute delays are elapsed time.
+    """
+    zone = zone_for(lead_zone, series)
+    if step.delay % timedelta(days=1) == timedelta(0):
+        when = base.astimezone(zone) + step.delay  # aware arithmetic is wall-clock
+    else:
+        when = base + step.delay
     if not step.marketing:
         return when.astimezone(UTC)
-    return next_opening(when, series.window, zone_for(lead_zone, series))
+    return next_opening(when, series.window, zone)
