@@ -58,13 +58,13 @@ class SmtpSink:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []
         self.envelopes: list[tuple[str, list[str]]] = []
 
     async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
-        msg = message_from_bytes(
-            envelope.original_content or envelope.content, policy=policy.default
-        )
-        self.messages.append(msg)
+        raw = envelope.original_content or envelope.content
+        self.raw.append(raw)
+        self.messages.append(message_from_bytes(raw, policy=policy.default))
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 OK"
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from admin_helpers import ADMIN_EMAIL, ADMIN_PASSWORD, T0, login
+from flask import Flask
 
-from formserver import db
+from formserver import create_app, db
 from formserver.admin import auth
 from formserver.models import Consent, Lead, Submission
+from tests.admin.admin_helpers import ADMIN_EMAIL, ADMIN_PASSWORD, T0, login
 
 LANDING = """Title: {title}
 Slug: {offer}
@@ -60,7 +61,7 @@ Preheader: A short read
 Read [our guide](https://www.lodestone.test/blog/guide/) and try
 [the partner tool](https://partner.example.com/tool?ref=lodestone&x=1).
 See also <https://docs.example.org/start>.
-Your page: [dashboard](https://app.example.net/u/{{ lead.id }}/dashboard).
+Your page: [dashboard](https://app.example.net/u/{{ lead.first_name }}/dashboard).
 Company site: [visit]({{ lead.company }}).
 
 [Unsubscribe]({{ unsubscribe_url }})
@@ -97,6 +98,25 @@ def app_config(app_config: dict, content: Path) -> dict:
         API_TOKENS=["test-token-1", "test-token-2"],
     )
     return app_config
+
+
+@pytest.fixture
+def make_app() -> Iterator[Callable[[dict], Flask]]:
+    """Build apps whose connection pools are closed afterwards (PostgreSQL has a client limit)."""
+    apps: list[Flask] = []
+
+    def make(config: dict) -> Flask:
+        apps.append(create_app(config))
+        return apps[-1]
+
+    yield make
+    for app in apps:
+        db.engine(app).dispose()
+
+
+@pytest.fixture
+def app(app_config: dict, make_app: Callable[[dict], Flask]) -> Flask:
+    return make_app(app_config)
 
 
 @pytest.fixture

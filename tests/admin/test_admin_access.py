@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from admin_helpers import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token, login, post_form
 from sqlalchemy import select
 
-from formserver import create_app, db
+from formserver import db
+from formserver.admin import auth
 from formserver.admin.models import AdminUser
+from tests.admin.admin_helpers import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token, login, post_form
 
 
 def _example_url(rule) -> str:  # noqa: ANN001
@@ -148,12 +149,12 @@ def test_create_user_refuses_a_short_password(runner):
     assert "at least 8" in result.output
 
 
-def test_development_mode_creates_the_dev_admin(app_config, tmp_path):
-    app = create_app({**app_config, "DEV": True, "SITE_OUTPUT_PATH": str(tmp_path / "out")})
+def test_development_mode_creates_the_dev_admin(app_config, make_app, tmp_path):
+    app = make_app({**app_config, "DEV": True, "SITE_OUTPUT_PATH": str(tmp_path / "out")})
     client = app.test_client()
     response = login(client, app.config["DEV_ADMIN_EMAIL"], app.config["DEV_ADMIN_PASSWORD"])
     assert response.status_code == 303
-    create_app({**app_config, "DEV": True, "SITE_OUTPUT_PATH": str(tmp_path / "out")})  # idempotent
+    make_app({**app_config, "DEV": True, "SITE_OUTPUT_PATH": str(tmp_path / "out")})  # idempotent
 
 
 @pytest.fixture
@@ -161,13 +162,9 @@ def limited_config(app_config: dict) -> dict:
     return {**app_config, "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://"}
 
 
-def test_failed_logins_are_rate_limited(limited_config):
-    app = create_app(limited_config)
-    if not app.extensions.get("limiter"):
-        pytest.skip("formserver.guards has no Flask-Limiter yet")
+def test_failed_logins_are_rate_limited(limited_config, make_app):
+    app = make_app(limited_config)
     with app.app_context(), db.new_session() as s:
-        from formserver.admin import auth
-
         auth.create_user(s, ADMIN_EMAIL, ADMIN_PASSWORD)
         s.commit()
     client = app.test_client()

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from admin_helpers import download, event, sent
 from bs4 import BeautifulSoup
 
 from formserver import db
 from formserver.admin import chart, funnel
+from tests.admin.admin_helpers import download, event, sent
 
 MARCH = "start=2026-03-01&end=2026-03-31"
 

@@ -6,12 +6,12 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from admin_helpers import T0, download, enrol, event, post_form, sent
 from sqlalchemy import MetaData, select
 
 from formserver import db
 from formserver.admin import funnel, gdpr, tags, webhooks
 from formserver.models import Lead, Send
+from tests.admin.admin_helpers import T0, download, enrol, event, post_form, sent
 
 PERSONAL = (
     "zebulon.q@example.com",

@@ -7,12 +7,12 @@ import io
 from datetime import timedelta
 
 import pytest
-from admin_helpers import T0, download, enrol, event, post_form, sent, text_of
 from bs4 import BeautifulSoup
 
 from formserver import db
 from formserver.admin import tags
 from formserver.models import Lead
+from tests.admin.admin_helpers import T0, download, enrol, event, post_form, sent, text_of
 
 
 @pytest.fixture

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from admin_helpers import T0, download, event
 
 from formserver import db
 from formserver.admin import catalog, hooks, scoring, tags
 from formserver.admin.activity import lead_activities
 from formserver.models import Lead
+from tests.admin.admin_helpers import T0, download, event
 
 
 def test_score_is_the_sum_of_the_rules(app, make_lead, add_rows):
@@ -99,11 +99,13 @@ def test_should_stop_on_a_tag_or_a_score(app, make_lead):
         lead.score = 55
         assert scoring.should_stop(lead, {"score_at_least": 50}) == "score:55"
 
-        class Settings:  # the drip side may pass a dataclass instead of a dict
-            tags = ()
-            score_at_least = 60
+        class Series:  # the drip side may pass its Series instead of a dict
+            stop_tags = ("vip",)
+            stop_score = 60
 
-        assert scoring.should_stop(lead, Settings()) is None
+        assert scoring.should_stop(lead, Series()) is None
+        Series.stop_score = 55
+        assert scoring.should_stop(lead, Series()) == "score:55"
 
 
 def test_rescore_command_applies_new_rules(app, runner, make_lead):

@@ -6,13 +6,13 @@ import struct
 from urllib.parse import urlsplit
 
 import pytest
-from admin_helpers import T0, sent
 from sqlalchemy import select
 
 from formserver import db
 from formserver.admin import tracking
 from formserver.models import Event, Lead
 from formserver.tokens import make_token
+from tests.admin.admin_helpers import T0, sent
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) Safari/605.1.15"}
 

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from admin_helpers import T0, post_form, text_of
 from huey import SqliteHuey
 from sqlalchemy import select
 
@@ -17,6 +16,7 @@ from formserver import db
 from formserver.admin import webhook_tasks, webhooks
 from formserver.admin.models import WebhookDelivery
 from formserver.models import Lead
+from tests.admin.admin_helpers import T0, post_form, text_of
 
 SECRET = "whsec_test_secret"
 AUTH = {"Authorization": "Bearer test-token-1"}
