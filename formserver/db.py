@@ -13,6 +13,7 @@ from flask import Flask, current_app, g
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -27,13 +28,20 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite files get WAL mode, foreign keys and a busy timeout."""
+def make_engine(url: str, pooled: bool = True) -> Engine:
+    """Create an engine; SQLite files get WAL mode, foreign keys and a busy timeout.
+
+    ``pooled=False`` (tests) closes each connection after use, so many short-lived apps
+    never exhaust PostgreSQL's connection slots.
+    """
+    options = {} if pooled else {"poolclass": NullPool}
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 10})
+        engine = create_engine(url, connect_args={"timeout": 10}, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    if pooled:
+        options = {"pool_size": 10, "max_overflow": 20}
+    return create_engine(url, pool_pre_ping=True, **options)
 
 
 def alembic_config(url: str) -> AlembicConfig:
@@ -53,7 +61,7 @@ def init_app(app: Flask) -> None:
     url = app.config["DATABASE_URL"]
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(url)
+    engine = make_engine(url, pooled=not app.testing)
     app.extensions["db"] = sessionmaker(engine, expire_on_commit=False)
     if app.config["AUTO_MIGRATE"]:
         upgrade(url)
