@@ -24,6 +24,8 @@ def defaults(instance_path: Path) -> dict[str, Any]:
     """Every setting with its embedded default; see docs/settings.md for each one."""
     return {
         "SECRET_KEY": None,
+        "SECRET_KEY_FALLBACKS": [],
+        "PROXY_FIX_X_FOR": 0,
         "DATABASE_URL": f"sqlite:///{instance_path / 'lodestone.db'}",
         "AUTO_MIGRATE": True,
         "QUEUE_URL": f"sqlite:///{instance_path / 'queue.db'}",
@@ -120,6 +122,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         tasks,
     )
 
+    if app.config["PROXY_FIX_X_FOR"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["PROXY_FIX_X_FOR"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     db.init_app(app)
     guards.init_app(app)
     errorpages.init_app(app)

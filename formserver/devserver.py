@@ -10,6 +10,7 @@ import click
 from aiosmtpd.controller import Controller
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from werkzeug.serving import run_simple
 
 from formserver.outbox import OutboxHandler
 
@@ -51,7 +52,7 @@ def dev_command(host: str, port: int) -> None:
     )
     click.echo("  Ctrl-C stops everything.\n")
     try:
-        app.run(host=host, port=port, use_reloader=False, threaded=True)
+        run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
         for child in children:
             child.terminate()
