@@ -57,8 +57,19 @@
     box.focus();
   }
 
+  function countView(form, params) {
+    // One cookie-free page view: the referrer's host and the campaign, nothing personal.
+    if (!navigator.sendBeacon || window.location.pathname.indexOf("/forms/") === 0) return;
+    var body = new URLSearchParams({ ref: document.referrer || "" });
+    ["utm_source", "utm_medium", "utm_campaign"].forEach(function (name) {
+      if (params.get(name)) body.set(name, params.get(name).slice(0, 200));
+    });
+    navigator.sendBeacon(form.action.replace(/\/forms\/([^\/]+)$/, "/t/view/$1"), body);
+  }
+
   function enhance(form) {
     var params = new URLSearchParams(window.location.search);
+    countView(form, params);
     UTM.forEach(function (name) { setHidden(form, name, params.get(name)); });
     try { setHidden(form, "tz", Intl.DateTimeFormat().resolvedOptions().timeZone); } catch (e) { /* old browser */ }
 
