@@ -7,7 +7,7 @@ PORT   ?= 8000
 export FORMSERVER_TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 export FORMSERVER_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: setup build run test quality lint format assets clean
+.PHONY: setup build run test browser quality lint format assets clean
 
 setup: $(STAMP)
 
@@ -23,7 +23,13 @@ build: $(STAMP)
 run: build
 	FORMSERVER_DEV=true $(VENV)/bin/flask --app formserver dev --port $(PORT)
 
-test: $(STAMP)
+# The browser tests drive Debian's chromium (no browser downloads); as root we install it.
+browser:
+	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  { echo "Install Debian's chromium (apt-get install chromium) for the browser tests"; exit 1; }
+
+test: $(STAMP) browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -n 2
 
@@ -32,7 +38,9 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --silent --no-audit --no-fund
 	touch $@
 
-quality: build node_modules/.installed
+quality: build browser node_modules/.installed
+	@command -v java >/dev/null || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq default-jre-headless >/dev/null; }
 	$(PY) scripts/quality.py
 
 lint: $(STAMP)
