@@ -19,7 +19,7 @@ from flask import (
 )
 
 from formserver import db
-from formserver.admin import catalog
+from formserver.admin import catalog, hooks
 from formserver.guards import limiter
 from formserver.models import Download, Event, Lead
 from formserver.offers import Offer
@@ -66,6 +66,7 @@ def _record(lead: Lead, offer: Offer) -> None:
     s = db.session()
     s.add(Download(lead_id=lead.id, offer_id=offer.id, created_at=now))
     s.add(Event(lead_id=lead.id, offer_id=offer.id, kind="downloaded", created_at=now))
+    hooks.on_event(s, lead, "downloaded", now)
     s.commit()
 
 

@@ -140,14 +140,19 @@ def preferences(token: str):  # noqa: ANN201
     now = datetime.now(UTC)
     saved = False
     if request.method == "POST":
+        from formserver.admin import hooks
+
         leave = set(request.form.getlist("leave"))
+        webhook_ids: list[int] = []
         if "all" in leave and lead.status == "active":
             lead.status, lead.unsubscribed_at = "unsubscribed", now
             s.add(Event(lead_id=lead.id, kind="unsubscribed", created_at=now))
             cancel_pending(s, lead.id, now, "unsubscribed")
+            webhook_ids = hooks.on_event(s, lead, "unsubscribed", now)
         for series in leave - {"all"}:
             cancel_pending(s, lead.id, now, "left series", series=series[:64])
         s.commit()
+        _after_commit("preferences", lead.id, [], webhook_ids)
         saved = True
     enrolments = list(
         s.scalars(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import tempfile
@@ -118,6 +119,10 @@ def lighthouse(url: str, out: Path) -> dict[str, float]:
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        base = f"http://127.0.0.1:{port}"
         app = create_app(
             {
                 "SECRET_KEY": "quality",
@@ -125,12 +130,11 @@ def main() -> int:
                 "QUEUE_URL": f"sqlite:///{tmpdir / 'queue.db'}",
                 "SERVE_SITE": True,
                 "RATELIMIT_ENABLED": False,
-                "SITE_URL": "http://127.0.0.1:8000",
+                "SITE_URL": base,
+                "PUBLIC_URL": base,
             }
         )
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        base = f"http://127.0.0.1:{server.server_port}"
-        app.config["ALLOWED_ORIGINS"].append(base)
+        server = make_server("127.0.0.1", port, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         failures: list[str] = []
         try:

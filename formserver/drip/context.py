@@ -74,12 +74,9 @@ def compose(send: Send, lead: Lead) -> tuple[RenderedEmail, Envelope]:
     site = current_app.extensions["site_context"]["SITENAME"] or "Lodestone"
     rendered = render_email(email, context, Path(cfg["THEME_PATH"]) / "templates", site, marketing)
     if marketing:
-        rendered = RenderedEmail(
-            rendered.subject,
-            rendered.preheader,
-            tracking.track_links(rendered.html, send.id),
-            rendered.text,
-        )
+        html = tracking.track_links(rendered.html, send.id)
+        html = html.replace("</body>", tracking.open_pixel(send.id) + "</body>", 1)
+        rendered = RenderedEmail(rendered.subject, rendered.preheader, html, rendered.text)
     host = urlsplit(cfg["PUBLIC_URL"]).hostname or "localhost"
     envelope = Envelope(
         to=lead.email,

@@ -131,6 +131,9 @@ def bounce(s: Session, lead: Lead, now: datetime, error: str) -> None:
     lead.bounced_at = now
     s.add(Event(lead_id=lead.id, kind="bounced", data={"error": error[:500]}, created_at=now))
     cancel_pending(s, lead.id, now, "bounced")
+    from formserver.admin import hooks
+
+    hooks.on_event(s, lead, "bounced", now)
 
 
 def cancel_pending(

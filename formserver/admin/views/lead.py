@@ -10,6 +10,7 @@ from sqlalchemy import select
 from formserver import db
 from formserver.admin import catalog, gdpr, scoring, tags
 from formserver.admin.activity import lead_activities
+from formserver.fields import FIELDS
 from formserver.models import Consent, Enrolment, Lead, Submission
 
 bp = Blueprint("lead", __name__, url_prefix="/leads")
@@ -42,6 +43,7 @@ def show(lead_id: int):  # noqa: ANN201
         enrolments=rows(Enrolment),
         tags=tags.lead_tags(s, lead.id),
         offers=catalog.offers(),
+        labels={name: spec.label for name, spec in FIELDS.items()},
     )
 
 
