@@ -14,8 +14,7 @@ FORMSERVER_URL = ""
 PATH = "content"
 ARTICLE_PATHS = ["articles"]
 PAGE_PATHS = ["pages", "landing"]
-STATIC_PATHS = ["images", "extra"]
-EXTRA_PATH_METADATA = {"extra/robots.txt": {"path": "robots.txt"}}
+STATIC_PATHS = ["images"]
 # content/emails holds drip emails: never published (not in any *_PATHS above).
 IGNORE_FILES = [".#*", "emails"]
 
@@ -41,7 +40,8 @@ TAGS_SAVE_AS = "tags/index.html"
 AUTHOR_SAVE_AS = ""
 AUTHORS_SAVE_AS = ""
 DIRECT_TEMPLATES = ["index", "categories", "tags", "archives"]
-TEMPLATE_PAGES = {"404.html": "404.html"}
+# robots.txt is a template so its Sitemap line gets the absolute site URL.
+TEMPLATE_PAGES = {"404.html": "404.html", "robots.txt": "robots.txt"}
 
 MENUITEMS = (
     ("Articles", "/archives/"),

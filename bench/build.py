@@ -38,7 +38,7 @@ def make_site(root: Path, articles: int, landing: int) -> None:
     (root / "content" / "landing").mkdir(parents=True)
     shutil.copytree(ROOT / "content" / "emails", root / "content" / "emails")
     shutil.copytree(ROOT / "content" / "pages", root / "content" / "pages")
-    shutil.copytree(ROOT / "content" / "extra", root / "content" / "extra")
+    shutil.copy(ROOT / "content" / "robots.txt", root / "content" / "robots.txt")
     shutil.copytree(ROOT / "assets", root / "assets")
     for i in range(articles):
         body = "\n\n".join(paragraph(i + p) for p in range(6))

@@ -58,6 +58,19 @@ def fetch(url: str, data: dict | None = None) -> tuple[int, str, dict]:
         return e.code, e.read().decode(errors="replace"), dict(e.headers)
 
 
+def signed_pages(app, base: str) -> dict[str, str]:  # noqa: ANN001
+    """Pages behind signed links (confirm, unsubscribe, preferences) for the stored leads."""
+    from formserver.tokens import make_token
+
+    with app.test_request_context():
+        urls = {
+            "confirm": f"/confirm/{make_token('confirm', {'l': 2, 's': 2})}",
+            "unsubscribe": f"/unsubscribe/{make_token('unsubscribe', {'l': 1})}",
+            "preferences": f"/preferences/{make_token('preferences', {'l': 1})}",
+        }
+    return {name: fetch(base + url)[1] for name, url in urls.items()}
+
+
 def server_pages(base: str) -> dict[str, str]:
     """Every page the server renders, by a name, as HTML text."""
     pages: dict[str, str] = {}
@@ -140,6 +153,7 @@ def main() -> int:
         try:
             pages = server_pages(base)
             thanks = pages.pop("_thanks_url")
+            pages |= signed_pages(app, base)
             files = sorted((ROOT / "output").glob("**/*.html"))
             for name, html in pages.items():
                 path = tmpdir / f"server-{name}.html"

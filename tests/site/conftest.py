@@ -64,7 +64,7 @@ Last paragraph.
 def write_site(root: Path) -> Path:
     """A minimal but complete content tree: articles, landing pages, series, assets."""
     content = root / "content"
-    for sub in ("articles", "landing", "pages", "extra", "emails/guide-series"):
+    for sub in ("articles", "landing", "pages", "emails/guide-series"):
         (content / sub).mkdir(parents=True, exist_ok=True)
     (root / "assets").mkdir(exist_ok=True)
     (root / "assets" / "secret-guide.pdf").write_bytes(ASSET_BYTES)
@@ -72,7 +72,7 @@ def write_site(root: Path) -> Path:
     (content / "landing" / "plain.md").write_text(LANDING_NO_CONSENT)
     (content / "articles" / "fixture.md").write_text(ARTICLE)
     (content / "pages" / "privacy.md").write_text("Title: Privacy\nSlug: privacy\n\nPolicy.\n")
-    shutil.copy(ROOT / "content" / "extra" / "robots.txt", content / "extra" / "robots.txt")
+    shutil.copy(ROOT / "content" / "robots.txt", content / "robots.txt")
     series = content / "emails" / "guide-series"
     (series / "series.toml").write_text('title = "Guide"\nfrom_email = "a@example.com"\n')
     (series / "00-guide.md").write_text(
