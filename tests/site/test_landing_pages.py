@@ -105,7 +105,9 @@ def test_sitemap_feed_robots_and_404(built_site: Path) -> None:
     assert "https://www.example.test/blog/fixture-article/" in sitemap
     feed = (built_site / "feeds" / "all.atom.xml").read_text()
     assert "Fixture article" in feed
-    assert "Sitemap: https://www.example.test/sitemap.xml" in (built_site / "robots.txt").read_text()
+    assert (
+        "Sitemap: https://www.example.test/sitemap.xml" in (built_site / "robots.txt").read_text()
+    )
     assert "Page not found" in (built_site / "404.html").read_text()
 
 
