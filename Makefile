@@ -19,6 +19,7 @@ $(STAMP): requirements.txt
 
 build: $(STAMP)
 	$(VENV)/bin/pelican content -s pelicanconf.py -o output --fatal errors
+	$(VENV)/bin/flask --app formserver drip lint
 
 run: build
 	FORMSERVER_DEV=true $(VENV)/bin/flask --app formserver dev --port $(PORT)

@@ -143,6 +143,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from formserver import admin
 
     admin.init_app(app)
+    from formserver import series_pages
+
+    series_pages.init_app(app)
     # Last: the development site route catches every other path.
     site.init_app(app)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -46,3 +47,90 @@ def worker_command(workers: int) -> None:
 def init_app(app: Flask) -> None:
     app.cli.add_command(drip_cli)
     app.cli.add_command(worker_command)
+
+
+def _series(name: str):  # noqa: ANN202
+    from formserver.drip.series import get_series
+    from formserver.errors import SeriesError
+
+    try:
+        return get_series(Path(current_app.config["CONTENT_PATH"]) / "emails", name)
+    except SeriesError as e:
+        raise click.ClickException(str(e)) from e
+
+
+@drip_cli.command("preview")
+@click.argument("series")
+@click.option("--step", type=int, help="Only this step number.")
+@click.option(
+    "--lead",
+    "lead_file",
+    type=click.Path(exists=True, path_type=Path),
+    help="A JSON file of lead fields instead of the built-in sample lead.",
+)
+@click.option("--out", type=click.Path(path_type=Path), help="Folder for the files.")
+def preview_command(
+    series: str, step: int | None, lead_file: Path | None, out: Path | None
+) -> None:
+    """Render each step (subject, preheader, HTML, text) into files a browser opens."""
+    from formserver.drip.preview import preview_series, sample_lead, write_preview
+
+    found = _series(series)
+    previews = preview_series(found, sample_lead(lead_file), step)
+    if not previews:
+        raise click.ClickException(f"{series} has no step {step}")
+    out = out or Path(current_app.instance_path) / "preview" / series
+    index = write_preview(found, previews, out)
+    for p in previews:
+        click.echo(f"{p.label}  {p.rendered.subject}")
+    click.echo(f"open {index}")
+
+
+@drip_cli.command("lint")
+@click.argument("series", nargs=-1)
+@click.option("--spam", is_flag=True, help="Also score each email with SpamAssassin.")
+@click.option("--threshold", default=3.0, show_default=True, help="Highest spam score allowed.")
+def lint_command(series: tuple[str, ...], spam: bool, threshold: float) -> None:
+    """Check series for mistakes; exit 1 on any error (warnings alone pass)."""
+    from formserver.drip.lint import lint_series, site_hosts
+    from formserver.drip.spam import score_series
+
+    emails = Path(current_app.config["CONTENT_PATH"]) / "emails"
+    names = series or tuple(sorted(p.parent.name for p in emails.glob("*/series.toml")))
+    output = Path(current_app.config["SITE_OUTPUT_PATH"])
+    problems = [p for name in names for p in lint_series(emails, name, output, site_hosts())]
+    if spam:
+        problems += [p for name in names for p in score_series(_series(name), threshold)]
+    for problem in problems:
+        click.echo(str(problem), err=not problem.warning)
+    errors = [p for p in problems if not p.warning]
+    click.echo(f"{len(names)} series, {len(errors)} errors, {len(problems) - len(errors)} warnings")
+    if errors:
+        raise SystemExit(1)
+
+
+@drip_cli.command("send-test")
+@click.argument("series")
+@click.option("--to", "to", required=True, help="Where to send the test.")
+@click.option("--step", type=int, help="Only this step number.")
+@click.option("--lead", "lead_file", type=click.Path(exists=True, path_type=Path))
+def send_test_command(series: str, to: str, step: int | None, lead_file: Path | None) -> None:
+    """Send the real rendered email(s) through SMTP with [TEST] in the subject."""
+    from formserver.drip.testsend import send_tests
+
+    for subject in send_tests(_series(series), to, step, lead_file):
+        click.echo(f"sent: {subject}")
+
+
+@drip_cli.command("timeline")
+@click.argument("series")
+@click.option("--start", "start_text", required=True, metavar="ISO-DATETIME")
+@click.option("--tz", "zone", default="", help="The lead's time zone (default: the series').")
+def timeline_command(series: str, start_text: str, zone: str) -> None:
+    """When each step goes out for a lead enrolled at --start."""
+    from formserver.drip.preview import preview_series, sample_lead
+    from formserver.drip.timeline import table, timeline
+
+    found = _series(series)
+    subjects = {p.email.path: p.rendered.subject for p in preview_series(found, sample_lead())}
+    click.echo(table(timeline(found, parse_now(start_text), zone), subjects))

@@ -74,7 +74,8 @@ def render_email(
     body_md_html = _render(_html_env, email.body, context, email.path, email.body_line)
     body_md_text = _render(_text_env, email.body, context, email.path, email.body_line)
     content = Markup(markdown.markdown(body_md_html, extensions=["tables", "sane_lists"]))
-    layout = _layout_env(str(theme_templates)).get_template("email/layout.html")
+    name = "email/bare.html" if email.headers.get("layout", "").lower() == "none" else None
+    layout = _layout_env(str(theme_templates)).get_template(name or "email/layout.html")
     html = layout.render(
         content=content,
         subject=subject,
