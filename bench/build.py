@@ -67,7 +67,7 @@ def settings_file(site: Path, vanilla: bool, cache: bool) -> Path:
         f"PATH = {str(site / 'content')!r}",
         f"LOAD_CONTENT_CACHE = {cache}",
         f"CACHE_CONTENT = {cache}",
-        f"CACHE_PATH = {str(site / ('cache-v' if vanilla else 'cache-l'))!r}",
+        f"CACHE_PATH = {str(site / ('cache-' + path.stem + str(cache)))!r}",
     ]
     if vanilla:
         lines += ["THEME = 'notmyidea'", "PLUGINS = []", "PAGE_PATHS = ['pages']"]

@@ -15,7 +15,6 @@ from flask import (
     render_template,
     request,
     send_file,
-    url_for,
 )
 
 from formserver import db
@@ -23,7 +22,7 @@ from formserver.admin import catalog, hooks
 from formserver.guards import limiter
 from formserver.models import Download, Event, Lead
 from formserver.offers import Offer
-from formserver.tokens import TokenExpired, TokenInvalid, make_token, read_token
+from formserver.tokens import TokenExpired, TokenInvalid, read_token
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("delivery", __name__)
@@ -92,16 +91,32 @@ def download(token: str) -> Response:
     return response
 
 
-def deliver_fresh_link(lead: Lead, offer: Offer) -> str:
-    """A new download link for ``lead``; the renewal page shows it."""
-    token = make_token("download", {"l": lead.id, "o": offer.id, "a": offer.asset_filename})
-    return current_app.config["PUBLIC_URL"].rstrip("/") + url_for("delivery.download", token=token)
+def deliver_fresh_link(lead: Lead, offer: Offer) -> None:
+    """Email a fresh download link: the offer's asset email (step 0) again, through the queue."""
+    from formserver.drip import queue_sends
+    from formserver.models import Send
+
+    s = db.session()
+    send = Send(
+        lead_id=lead.id,
+        offer_id=offer.id,
+        series=offer.series,
+        kind="link",
+        step=None,
+        due_at=datetime.now(UTC),
+    )
+    s.add(send)
+    s.commit()
+    try:
+        queue_sends([send.id])
+    except Exception:  # the row is committed: the periodic sweep sends it
+        logger.exception("could not queue fresh link %s", send.id)
 
 
 @bp.post("/download/renew")
 @limiter.limit("10 per hour")
 def renew():  # noqa: ANN201
-    """An expired link plus the lead's own email address gives a fresh link."""
+    """An expired link plus the lead's own email address: a fresh link goes to that inbox."""
     token = request.form.get("token", "")[:2000]
     email = request.form.get("email", "")[:254].strip().lower()
     try:

@@ -47,7 +47,9 @@ def _template(send: Send, series: Series) -> Email:
         if series.confirm is None:
             raise SeriesError(series.path / "confirm.md", "missing: needed for double opt-in")
         return series.confirm
-    step = series.step(send.step if send.step is not None else -1)
+    # A fresh download link ("link") is the asset email again.
+    number = 0 if send.kind == "link" else send.step if send.step is not None else -1
+    step = series.step(number)
     if step is None:
         raise SeriesError(series.path, f"step {send.step} no longer exists")
     return step

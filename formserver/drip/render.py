@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import css_inline
 import markdown
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
@@ -50,9 +51,15 @@ _html_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=True)
 _text_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
 
+@lru_cache(maxsize=512)
+def _compiled(autoescape: bool, source: str) -> Template:
+    """Templates compile once per text: an edited file is new text, so edits still apply."""
+    return (_html_env if autoescape else _text_env).from_string(source)
+
+
 def _render(env: Environment, source: str, context: dict[str, Any], path: Path, line: int) -> str:
     try:
-        return env.from_string(source).render(context)
+        return _compiled(env is _html_env, source).render(context)
     except TemplateError as e:
         where = line + (getattr(e, "lineno", None) or 1) - 1
         raise SeriesError(path, f"template error: {e}", where) from e

@@ -74,7 +74,10 @@ def test_tampered_and_foreign_tokens_are_403(app, client) -> None:
     assert downloads(app) == 0
 
 
-def test_expired_link_offers_a_fresh_one_for_the_right_email(app, client) -> None:
+def test_expired_link_emails_a_fresh_one_to_the_right_address(app_config, smtp) -> None:  # noqa: ANN001
+    sink, port = smtp
+    app = create_app(app_config | {"MAIL_PORT": port})
+    client = app.test_client()
     post_form(client)
     token = old_token(app, {"l": 1, "o": "guide", "a": "secret-guide.pdf"}, 8 * 24 * 3600)
     expired = client.get(f"/download/{token}")
@@ -83,9 +86,14 @@ def test_expired_link_offers_a_fresh_one_for_the_right_email(app, client) -> Non
     wrong = client.post("/download/renew", data={"token": token, "email": "eve@example.com"})
     assert wrong.status_code == 422 and "does not match" in wrong.text
     right = client.post("/download/renew", data={"token": token, "email": "ADA@example.com "})
-    assert right.status_code == 200
-    fresh = right.text.split('href="https://forms.lodestone.test')[1].split('"')[0]
-    assert client.get(fresh).data == ASSET_BYTES
+    assert right.status_code == 200 and "emailed you a fresh link" in right.text
+    assert "/download/" not in right.text  # the link goes to the inbox, not to whoever asked
+    result = app.test_cli_runner().invoke(args=["drip", "tick"])
+    assert result.exit_code == 0, result.output
+    fresh = [m for m in sink.to("ada@example.com")][-1]
+    text = fresh.get_body(("plain",)).get_content()
+    link = text.split("https://forms.lodestone.test")[1].split(")")[0]
+    assert client.get(link).data == ASSET_BYTES
     forged = client.post("/download/renew", data={"token": token + "x", "email": "ada@example.com"})
     assert forged.status_code == 403
 
