@@ -59,7 +59,7 @@ def make_site(root: Path, articles: int, landing: int) -> None:
 
 def settings_file(site: Path, vanilla: bool, cache: bool) -> Path:
     """A settings file for this site; vanilla drops our theme and plugins."""
-    path = site / ("vanilla.py" if vanilla else "lodestone.py")
+    path = site / ("vanilla.py" if vanilla else "lodestone-cached.py" if cache else "lodestone.py")
     lines = [
         "import sys",
         f"sys.path.insert(0, {str(ROOT)!r})",
@@ -87,6 +87,9 @@ def settings_file(site: Path, vanilla: bool, cache: bool) -> Path:
 
 def build(site: Path, settings: Path, output: Path) -> float:
     """Time one full ``pelican`` run in a fresh process, as ``make build`` does."""
+    if "cached" not in settings.name:
+        for stale in site.glob(f"cache-{settings.stem}*"):
+            shutil.rmtree(stale)
     start = time.perf_counter()
     subprocess.run(
         [

@@ -29,6 +29,7 @@ SETTING = "LANDING"
 REQUIRED = ("assets_path", "emails_path", "landing_path")
 SHORTCODE = re.compile(r"<p>\s*\[cta:([^\]\s]*)\]\s*</p>")
 STATE = "_LANDING_STATE"
+_MACROS: dict[str, Any] = {}
 
 
 def check_settings(settings: dict[str, Any]) -> dict[str, Path]:
@@ -51,13 +52,20 @@ def initialized(pelican) -> None:  # noqa: ANN001
     """Load and check every offer once per build; a broken one stops the build."""
     paths = check_settings(pelican.settings)
     offers = load_offers(paths["landing_path"], paths["assets_path"], paths["emails_path"])
-    theme = Path(pelican.settings["THEME"]) / "templates"
-    macros = Environment(loader=FileSystemLoader(str(theme)), autoescape=True)
+    # Only picklable values in settings: Pelican's content cache pickles them.
     pelican.settings[STATE] = {
         "offers": offers,
         "landing_path": paths["landing_path"].resolve(),
-        "cta_box": macros.get_template("macros.html").module.cta_box,
+        "templates": str(Path(pelican.settings["THEME"]) / "templates"),
     }
+
+
+def cta_box(templates: str):  # noqa: ANN201
+    """The theme's ``cta_box`` macro, so the box looks the same wherever it appears."""
+    if templates not in _MACROS:
+        env = Environment(loader=FileSystemLoader(templates), autoescape=True)
+        _MACROS[templates] = env.get_template("macros.html").module.cta_box
+    return _MACROS[templates]
 
 
 def _cta(state: dict[str, Any], offer_id: str, source: str) -> Offer:
@@ -93,7 +101,7 @@ def content_init(instance) -> None:  # noqa: ANN001
         def box(match: re.Match[str]) -> str:
             offer = _cta(state, match.group(1), source)
             url = f"{siteurl}/{offer.landing_path}"
-            return str(state["cta_box"](offer, offer.summary, url))
+            return str(cta_box(state["templates"])(offer, offer.summary, url))
 
         instance._content = Markup(SHORTCODE.sub(box, content))
 
