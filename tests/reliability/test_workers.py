@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,7 +18,7 @@ from sqlalchemy import func, insert, select
 
 from formserver import create_app, db
 from formserver.models import Enrolment, Lead, Send
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, pg_schema
 
 pytestmark = pytest.mark.slow
 
@@ -38,10 +39,10 @@ class Sink:
 
 
 @pytest.fixture
-def pg_url(db_url: str) -> str:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("row claims across processes are a PostgreSQL feature; see docs/deploy.md")
-    return db_url
+def pg_url() -> Iterator[str]:
+    """Row claims across processes are a PostgreSQL feature (SQLite: see docs/deploy.md)."""
+    with pg_schema() as url:
+        yield url  # the app each test creates migrates it
 
 
 def seed(app, count: int, now: datetime) -> None:  # noqa: ANN001
