@@ -2,31 +2,65 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from formserver.drip.series import get_series
 from formserver.models import Enrolment, Lead, Send
 from formserver.offers import Offer
 
+CONFIRM_RESEND_AFTER = timedelta(hours=1)
+
+
+def _confirm_again(session: Session, lead: Lead, offer: Offer, now: datetime) -> list[Send]:
+    """A still-unconfirmed lead who asks again gets the confirmation again, at most hourly."""
+    last = session.scalar(
+        select(Send.due_at)
+        .where(Send.lead_id == lead.id, Send.kind == "confirm")
+        .order_by(Send.due_at.desc())
+        .limit(1)
+    )
+    if last is not None and now - last < CONFIRM_RESEND_AFTER:
+        return []
+    send = Send(lead_id=lead.id, offer_id=offer.id, series=offer.series, kind="confirm", due_at=now)
+    session.add(send)
+    session.flush()
+    return [send]
+
 
 def enrol_lead(session: Session, lead: Lead, offer: Offer, now: datetime) -> list[Send]:
-    """Enrol ``lead`` once in ``offer.series``; return the Send rows to queue after commit.
+    """Enrol ``lead`` in ``offer.series``; return the Send rows to queue after commit.
 
-    A lead already in the series is not enrolled again. With double opt-in and an
-    unconfirmed lead the enrolment waits and a confirmation email is due instead.
+    A lead is in a series once, unless series.toml says ``reenrol = true`` and their last
+    enrolment has ended. With double opt-in and an unconfirmed lead the enrolment waits and a
+    confirmation email is due instead. Unsubscribed and bounced leads are not enrolled.
     """
-    existing = session.scalar(
-        select(Enrolment).where(Enrolment.lead_id == lead.id, Enrolment.series == offer.series)
-    )
-    if existing is not None or lead.status in ("unsubscribed", "bounced"):
+    if lead.status in ("unsubscribed", "bounced"):
         return []
+    existing = session.scalar(
+        select(Enrolment)
+        .where(Enrolment.lead_id == lead.id, Enrolment.series == offer.series)
+        .order_by(Enrolment.cycle.desc())
+        .limit(1)
+    )
+    cycle = 0
+    if existing is not None:
+        if existing.status == "pending":
+            return _confirm_again(session, lead, offer, now)
+        series = get_series(Path(current_app.config["CONTENT_PATH"]) / "emails", offer.series)
+        if not series.reenrol or existing.status == "active":
+            return []
+        cycle = existing.cycle + 1
     pending = offer.double_optin and lead.confirmed_at is None
     enrolment = Enrolment(
         lead_id=lead.id,
         offer_id=offer.id,
         series=offer.series,
+        cycle=cycle,
         status="pending" if pending else "active",
         enrolled_at=now,
         started_at=None if pending else now,

@@ -186,3 +186,40 @@ def test_next_due_is_none_when_everything_is_sent(app, runner, smtp) -> None:  #
     advance(app, runner, 1)
     assert next_due(app) is None
     assert len(smtp[0].messages) == 3
+
+
+def test_unconfirmed_lead_asking_again_gets_one_more_confirmation_per_hour(
+    app, client, runner, smtp
+) -> None:  # noqa: ANN001
+    sink, _ = smtp
+    now = datetime.now(UTC)
+    enrol_at(app, now - timedelta(hours=2), offer_id="double")
+    enrol_at(app, now - timedelta(minutes=30), offer_id="double")  # asks again: resent
+    enrol_at(app, now - timedelta(minutes=10), offer_id="double")  # within the hour: not
+    tick(runner, now.isoformat())
+    assert [m["Subject"] for m in sink.messages] == ["Confirm please", "Confirm please"]
+    with app.app_context():
+        assert db.session().scalar(select(func.count()).select_from(Enrolment)) == 1
+
+
+def test_reenrolment_only_when_the_series_allows_it(app, runner, smtp, site) -> None:  # noqa: ANN001
+    sink, _ = smtp
+    long_ago = datetime.now(UTC) - timedelta(days=90)
+    enrol_at(app, long_ago)
+    advance(app, runner, 1)  # the whole series, long finished
+    assert len(sink.messages) == 3
+    enrol_at(app, datetime.now(UTC))
+    advance(app, runner, 0.001)
+    assert len(sink.messages) == 3  # once per lead by default
+    toml = site / "content" / "emails" / "guide-series" / "series.toml"
+    toml.write_text(
+        toml.read_text().replace(
+            'time_zone = "Europe/London"', 'time_zone = "Europe/London"\nreenrol = true'
+        )
+    )
+    enrol_at(app, datetime.now(UTC))
+    advance(app, runner, 0.001)
+    assert [m["Subject"] for m in sink.messages][-1] == "Your The Secret Guide"
+    with app.app_context():
+        cycles = sorted(db.session().scalars(select(Enrolment.cycle)))
+    assert cycles == [0, 1]
