@@ -122,7 +122,7 @@ def submit(offer_id: str):  # noqa: ANN201
     values = forms.field_values(form, offer)
     captured = leads.store(db.session(), offer, values, meta, datetime.now(UTC))
     _after_commit(captured)
-    return _success(offer, captured.lead_id, confirmed=captured.lead_status == "active")
+    return _success(offer, captured.lead_id, confirmed=captured.confirmed)
 
 
 def _after_commit(captured: leads.Captured) -> None:

@@ -36,7 +36,7 @@ class Captured:
     """The outcome of one stored submission, with the work to hand to the queue after commit."""
 
     lead_id: int
-    lead_status: str
+    confirmed: bool  # the address was confirmed through a double opt-in
     created: bool
     send_ids: list[int] = field(default_factory=list)
     webhook_ids: list[int] = field(default_factory=list)
@@ -105,7 +105,8 @@ def _store_once(
 
     webhook_ids = hooks.on_submission(s, lead, offer, values, created, now)
     s.flush()
-    return Captured(lead.id, lead.status, created, [x.id for x in sends], webhook_ids)
+    confirmed = lead.confirmed_at is not None
+    return Captured(lead.id, confirmed, created, [x.id for x in sends], webhook_ids)
 
 
 def store(

@@ -39,16 +39,19 @@ def purge_unconfirmed(now: datetime) -> int:
 
 
 def tick(now: datetime, send_ids: list[int] | None = None) -> dict[str, int]:
-    """One pass: requeue stale claims, schedule due steps, claim and send what is due."""
+    """One pass: requeue stale claims, schedule due steps, claim and send what is due.
+
+    With ``send_ids`` (the queue's "send now" task) only those sends are claimed and sent.
+    """
     from formserver import db
     from formserver.drip import dispatch
 
     batch = current_app.config["SEND_BATCH_SIZE"]
     totals = {"scheduled": 0, "purged": 0}
-    with db.new_session() as s:
-        dispatch.requeue_stale(s, now)
-        totals["scheduled"] = dispatch.schedule_due(s, now)
-    if send_ids is None:
+    if send_ids is None:  # the sweep; a task for given sends only sends them
+        with db.new_session() as s:
+            dispatch.requeue_stale(s, now)
+            totals["scheduled"] = dispatch.schedule_due(s, now)
         totals["purged"] = purge_unconfirmed(now)
     while True:
         with db.new_session() as s:
