@@ -206,3 +206,18 @@ def test_admin_series_page_needs_login_then_shows_everything(app, client, smtp) 
 
 def test_samples_are_linted_by_make_build() -> None:
     assert "drip lint" in (ROOT / "Makefile").read_text()
+
+
+def test_spam_scores_come_from_spamassassin(app, runner) -> None:  # noqa: ANN001
+    import os
+    import shutil
+
+    if shutil.which("spamassassin") is None:
+        if os.environ.get("CI"):
+            pytest.fail("SpamAssassin is required on CI (apt-get install spamassassin)")
+        pytest.skip("spamassassin not installed")
+    passing = runner.invoke(args=["drip", "lint", "guide-series", "--spam"])
+    assert passing.exit_code == 0, passing.output
+    strict = runner.invoke(args=["drip", "lint", "guide-series", "--spam", "--threshold", "-50"])
+    assert strict.exit_code == 1
+    assert "01-tip.md:1: spam score" in strict.output
