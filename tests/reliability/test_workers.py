@@ -131,7 +131,7 @@ def statuses(app) -> dict[str, int]:  # noqa: ANN001
 
 
 def test_three_workers_send_each_email_exactly_once(pg_url, tmp_path) -> None:  # noqa: ANN001
-    count = int(os.environ.get("RELIABILITY_SENDS", "3000"))
+    count = int(os.environ.get("RELIABILITY_SENDS", "20000"))
     sink = Sink()
     port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
