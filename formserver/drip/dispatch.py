@@ -184,6 +184,7 @@ def deliver(send_ids: list[int], now: datetime) -> dict[str, int]:
     if not send_ids:
         return counts
     with db.new_session() as s:
+        _prefetch(s, send_ids)
         try:
             with mail.mail.connect() as connection:
                 for send_id in send_ids:
@@ -197,6 +198,14 @@ def deliver(send_ids: list[int], now: datetime) -> dict[str, int]:
             _requeue_unsent(s, send_ids, now, f"SMTP unavailable: {e}")
             counts["retry"] += len(send_ids)
     return counts
+
+
+def _prefetch(s: Session, send_ids: list[int]) -> None:
+    """Load a batch's sends, leads and enrolments in three queries, not three per email."""
+    sends = list(s.scalars(select(Send).where(Send.id.in_(send_ids))))
+    s.scalars(select(Lead).where(Lead.id.in_({x.lead_id for x in sends}))).all()
+    enrolment_ids = {x.enrolment_id for x in sends if x.enrolment_id}
+    s.scalars(select(Enrolment).where(Enrolment.id.in_(enrolment_ids))).all()
 
 
 def _requeue_unsent(s: Session, send_ids: list[int], now: datetime, error: str) -> None:
