@@ -106,6 +106,9 @@ def submit(offer_id: str):  # noqa: ANN201
     offer = offer_or_404(offer_id)
     check_origin(request)
     data = posted_data()
+    limit = current_app.config["MAX_FIELD_LENGTH"]
+    if any(len(value) > limit for value in data.values()):
+        abort(422, description=f"A value is longer than {limit} characters.")
     form = forms.bind(offer, data, current_app.config["EMAIL_CHECK_DELIVERABILITY"])
     if form.is_bot:
         logger.info("honeypot filled on offer %s: fake success", offer.id)

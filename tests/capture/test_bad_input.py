@@ -139,3 +139,9 @@ def test_html_in_values_is_escaped_on_the_error_page(client) -> None:
 def test_redirect_target_never_comes_from_the_request(client) -> None:
     response = post_form(client, _next="https://evil.example", next="https://evil.example")
     assert response.headers["Location"].startswith("https://forms.lodestone.test/thanks/")
+
+
+def test_any_value_over_the_global_limit_is_422_even_in_unknown_fields(app, client) -> None:
+    response = post_form(client, json=True, notes="n" * 2001)
+    assert response.status_code == 422 and "longer than 2000" in response.get_json()["error"]
+    assert stored(app) == (0, 0)
