@@ -19,8 +19,7 @@ from flask import (
 )
 from werkzeug.datastructures import MultiDict
 
-from formserver import db, forms, leads
-from formserver.admin import catalog
+from formserver import catalog, db, forms, leads
 from formserver.guards import check_origin, client_ip, form_rate_limit, limiter, origin_of
 from formserver.offers import Offer
 from formserver.tokens import make_token

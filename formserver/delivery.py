@@ -17,8 +17,8 @@ from flask import (
     send_file,
 )
 
-from formserver import db
-from formserver.admin import catalog, hooks
+from formserver import catalog, db
+from formserver.admin import hooks
 from formserver.guards import limiter
 from formserver.models import Download, Event, Lead
 from formserver.offers import Offer

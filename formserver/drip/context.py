@@ -57,7 +57,8 @@ def _template(send: Send, series: Series) -> Email:
 
 def compose(send: Send, lead: Lead) -> tuple[RenderedEmail, Envelope]:
     """Render ``send`` for ``lead`` as the templates are on disk now."""
-    from formserver.admin import catalog, tracking
+    from formserver import catalog
+    from formserver.admin import tracking
 
     cfg = current_app.config
     series = get_series(Path(cfg["CONTENT_PATH"]) / "emails", send.series)

@@ -49,7 +49,7 @@ def sample_lead(path: Path | None = None) -> Lead:
 
 def offer_for(series: Series) -> Any:
     """The first offer that uses this series, for ``offer.*`` and the download link."""
-    from formserver.admin import catalog
+    from formserver import catalog
 
     return next((o for o in catalog.offers().values() if o.series == series.name), None)
 

@@ -107,8 +107,7 @@ def advance(app, runner, days: float) -> None:  # noqa: ANN001
 
 def enrol_at(app, when: datetime, offer_id: str = "guide", **fields: str) -> int:  # noqa: ANN001
     """Capture a submission at a chosen moment through the real storage code; return lead id."""
-    from formserver import db, leads
-    from formserver.admin import catalog
+    from formserver import catalog, db, leads
 
     values = {"email": "ada@example.com", "first_name": "Ada"} | fields
     meta = leads.SubmissionMeta(
