@@ -65,7 +65,6 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "DKIM_DOMAIN": None,
         "DKIM_PRIVATE_KEY_PATH": None,
         "UNCONFIRMED_RETENTION_DAYS": 7,
-        "DISPATCH_INTERVAL": 30,
         "SEND_BATCH_SIZE": 200,
         "SEND_MAX_ATTEMPTS": 8,
         "SEND_RETRY_BASE": 60,
