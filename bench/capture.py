@@ -17,7 +17,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -36,19 +35,9 @@ def free_port() -> int:
 
 
 def start(app: str, port: int, env: dict[str, str], workers: int) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [GUNICORN, "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning", app],
-        cwd=ROOT / ("bench" if app.startswith("bare_app") else "."),
-        env=os.environ | env,
-    )
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit(f"{app} did not start")
+    command = [GUNICORN, "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning"]
+    cwd = ROOT / ("bench" if app.startswith("bare_app") else ".")
+    return loadgen.serve([*command, app], port, cwd, env)
 
 
 def body(i: int) -> dict[str, str]:

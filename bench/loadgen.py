@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import http.client
+import os
+import socket
 import statistics
+import subprocess
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
 from urllib.parse import urlencode
 
 
@@ -40,8 +45,12 @@ def run(
     clients: int,
     total: int,
     headers: dict[str, str] | None = None,
+    headers_for: Callable[[int], dict[str, str]] | None = None,
 ) -> Result:
-    """Post ``total`` form bodies from ``clients`` threads; each waits for its answer."""
+    """Post ``total`` form bodies from ``clients`` threads; each waits for its answer.
+
+    ``headers_for(i)`` adds headers of request ``i`` (say, the visitor's X-Forwarded-For).
+    """
     counter = iter(range(total))
     lock = threading.Lock()
     latencies: list[float] = []
@@ -57,7 +66,8 @@ def run(
                 break
             start = time.perf_counter()
             try:
-                conn.request("POST", path, urlencode(body(i)), sent_headers)
+                extra = headers_for(i) if headers_for else {}
+                conn.request("POST", path, urlencode(body(i)), sent_headers | extra)
                 response = conn.getresponse()
                 response.read()
                 status = response.status
@@ -82,3 +92,19 @@ def run(
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def serve(
+    command: list[str], port: int, cwd: Path, env: dict[str, str], log: IO[bytes] | None = None
+) -> subprocess.Popen:
+    """Start a server process and wait (up to a minute) until it accepts connections."""
+    proc = subprocess.Popen(command, cwd=cwd, env=os.environ | env, stderr=log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(f"{command[0]} did not start on port {port}")

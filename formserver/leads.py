@@ -100,7 +100,7 @@ def _store_once(
             )
         )
     s.add(Event(lead_id=lead.id, offer_id=offer.id, kind="submitted", created_at=now))
-    sends = enrol_lead(s, lead, offer, now)
+    sends = enrol_lead(s, lead, offer, now, new_lead=created)
     from formserver.admin import hooks  # the dashboard's tags, score and webhooks
 
     webhook_ids = hooks.on_submission(s, lead, offer, values, created, now)

@@ -28,7 +28,11 @@ class PermanentFailure(FormServerError):
 
 
 class TemporaryFailure(FormServerError):
-    """Try again later: 4xx, refused connection, timeout."""
+    """Try again later: a 4xx answer to this message."""
+
+
+class ConnectionLost(TemporaryFailure):
+    """The server went away or is closing (421, disconnect, timeout): nothing more goes over it."""
 
 
 @dataclass(frozen=True)
@@ -119,13 +123,20 @@ def send(connection, message: Message) -> None:  # noqa: ANN001
         refused = connection.host.sendmail(message.sender, message.send_to, raw)
     except smtplib.SMTPRecipientsRefused as e:
         code = next(iter(e.recipients.values()))[0]
-        raise (PermanentFailure if code >= 500 else TemporaryFailure)(str(e)) from e
+        raise _failure(code)(str(e)) from e
     except smtplib.SMTPResponseException as e:
-        raise (PermanentFailure if e.smtp_code >= 500 else TemporaryFailure)(str(e)) from e
+        raise _failure(e.smtp_code)(str(e)) from e
     except (smtplib.SMTPException, OSError) as e:
-        raise TemporaryFailure(str(e)) from e
+        raise ConnectionLost(str(e)) from e
     if refused:
         raise PermanentFailure(str(refused))
+
+
+def _failure(code: int) -> type[FormServerError]:
+    """5xx bounces; 421 means the server is closing the connection; other 4xx retry the email."""
+    if code >= 500:
+        return PermanentFailure
+    return ConnectionLost if code == 421 else TemporaryFailure
 
 
 def init_app(app: Flask) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from formserver.admin import scoring, tags, webhooks
+from formserver.admin.activity import Activity
 from formserver.models import Lead
 from formserver.offers import Offer
 
@@ -36,10 +37,13 @@ def on_submission(
     Call inside the capture transaction; pass the returned ids to
     webhooks.queue_deliveries() after the commit.
     """
-    tags.tag_submission(s, lead, offer, fields, now)
-    scoring.apply_event(s, lead, "submitted", now)
+    added = tags.tag_submission(s, lead, offer, fields, now, fresh=created)
     if not created:
+        scoring.apply_event(s, lead, "submitted", now)
         return []
+    # A lead born in this transaction has done exactly this: no need to read its history.
+    history = [Activity("submitted", now)] + [Activity("tagged", now)] * len(added)
+    lead.score = scoring.breakdown(history, now).total
     return webhooks.emit(s, "lead.created", lead, now, {"offer": offer.id})
 
 

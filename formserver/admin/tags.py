@@ -32,19 +32,28 @@ def lead_tags(s: Session, lead_id: int) -> list[str]:
     return list(s.scalars(select(LeadTag.tag).where(LeadTag.lead_id == lead_id).order_by("tag")))
 
 
-def add_tag(s: Session, lead: Lead, raw: str, source: str, now: datetime) -> bool:
-    """Tag ``lead`` once (records a "tagged" event); False when it already had the tag."""
+def add_tag(
+    s: Session, lead: Lead, raw: str, source: str, now: datetime, fresh: bool = False
+) -> bool:
+    """Tag ``lead`` once (records a "tagged" event); False when it already had the tag.
+
+    ``fresh``: the lead was created in this transaction, so it has no tags yet and no other
+    transaction can see it to tag it: the checks are skipped.
+    """
     tag = normalize_tag(raw)
     if not tag:
         raise ValueError("a tag needs at least one letter or digit")
-    exists = select(LeadTag.id).where(LeadTag.lead_id == lead.id, LeadTag.tag == tag)
-    if s.scalar(exists) is not None:
-        return False
-    try:
-        with s.begin_nested():
-            s.add(LeadTag(lead_id=lead.id, tag=tag, source=source, created_at=now))
-    except IntegrityError:  # tagged by a concurrent request meanwhile
-        return False
+    if fresh:
+        s.add(LeadTag(lead_id=lead.id, tag=tag, source=source, created_at=now))
+    else:
+        exists = select(LeadTag.id).where(LeadTag.lead_id == lead.id, LeadTag.tag == tag)
+        if s.scalar(exists) is not None:
+            return False
+        try:
+            with s.begin_nested():
+                s.add(LeadTag(lead_id=lead.id, tag=tag, source=source, created_at=now))
+        except IntegrityError:  # tagged by a concurrent request meanwhile
+            return False
     s.add(
         Event(lead_id=lead.id, kind="tagged", data={"tag": tag, "source": source}, created_at=now)
     )
@@ -69,13 +78,18 @@ def submission_tags(offer: Offer, fields: Mapping[str, Any]) -> list[str]:
 
 
 def tag_submission(
-    s: Session, lead: Lead, offer: Offer, fields: Mapping[str, Any], now: datetime
+    s: Session,
+    lead: Lead,
+    offer: Offer,
+    fields: Mapping[str, Any],
+    now: datetime,
+    fresh: bool = False,
 ) -> list[str]:
     """Add the submission's tags to ``lead``; returns the tags that are new."""
     added = []
     for tag in submission_tags(offer, fields):
         source = "offer" if tag in (normalize_tag(t) for t in offer.lead_tags) else "field"
-        if add_tag(s, lead, tag, source, now):
+        if add_tag(s, lead, tag, source, now, fresh):
             added.append(tag)
     return added
 

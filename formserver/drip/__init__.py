@@ -58,8 +58,9 @@ def tick(now: datetime, send_ids: list[int] | None = None) -> dict[str, int]:
             claimed = dispatch.claim(s, now, batch, send_ids)
         if not claimed:
             break
-        for key, value in dispatch.deliver(claimed, now).items():
+        counts = dispatch.deliver(claimed, now)
+        for key, value in counts.items():
             totals[key] = totals.get(key, 0) + value
-        if send_ids is not None:
+        if send_ids is not None or counts["deferred"]:  # the server is down: try next pass
             break
     return totals

@@ -179,8 +179,13 @@ def _after_sent(s: Session, send: Send, lead: Lead, now: datetime) -> None:
 
 
 def deliver(send_ids: list[int], now: datetime) -> dict[str, int]:
-    """Render and send claimed sends over one SMTP connection; record every outcome."""
-    counts = {"sent": 0, "retry": 0, "failed": 0, "bounced": 0, "cancelled": 0}
+    """Render and send claimed sends over one SMTP connection; record every outcome.
+
+    If the server is down or the connection is lost, the sends not yet tried are deferred by
+    ``SEND_RETRY_BASE`` without spending an attempt (the outage is not theirs), and
+    ``deferred`` in the result tells the caller to stop claiming for this pass.
+    """
+    counts = {"sent": 0, "retry": 0, "failed": 0, "bounced": 0, "cancelled": 0, "deferred": 0}
     if not send_ids:
         return counts
     with db.new_session() as s:
@@ -191,12 +196,10 @@ def deliver(send_ids: list[int], now: datetime) -> dict[str, int]:
                     outcome = _deliver_one(s, connection, send_id, now)
                     counts[outcome] += 1
                     s.commit()
-        except mail.TemporaryFailure as e:  # nothing more can go over this connection
-            _requeue_unsent(s, send_ids, now, str(e))
-        except OSError as e:  # connect failed: server down or unreachable
-            logger.warning("SMTP unavailable (%s); %s sends will retry", e, len(send_ids))
-            _requeue_unsent(s, send_ids, now, f"SMTP unavailable: {e}")
-            counts["retry"] += len(send_ids)
+        except (mail.ConnectionLost, OSError) as e:  # down, unreachable, closing, or cut off
+            logger.warning("SMTP unavailable (%s); the rest of the batch waits", e)
+            counts["deferred"] = _defer_unsent(s, send_ids, now, f"SMTP unavailable: {e}")
+            counts["retry"] += counts["deferred"]
     return counts
 
 
@@ -208,11 +211,17 @@ def _prefetch(s: Session, send_ids: list[int]) -> None:
     s.scalars(select(Enrolment).where(Enrolment.id.in_(enrolment_ids))).all()
 
 
-def _requeue_unsent(s: Session, send_ids: list[int], now: datetime, error: str) -> None:
+def _defer_unsent(s: Session, send_ids: list[int], now: datetime, error: str) -> int:
+    """Put the batch's untried sends back in the queue for later; return how many."""
     s.rollback()
-    for send in s.scalars(select(Send).where(Send.id.in_(send_ids), Send.status == "sending")):
-        _retry(send, now, error)
+    wait = timedelta(seconds=current_app.config["SEND_RETRY_BASE"])
+    result = s.execute(
+        update(Send)
+        .where(Send.id.in_(send_ids), Send.status == "sending")
+        .values(status="queued", due_at=now + wait, last_error=error[:2000])
+    )
     s.commit()
+    return result.rowcount
 
 
 def _deliver_one(s: Session, connection, send_id: int, now: datetime) -> str:  # noqa: ANN001
@@ -236,10 +245,13 @@ def _deliver_one(s: Session, connection, send_id: int, now: datetime) -> str:  #
         send.last_error = str(e)[:2000]
         bounce(s, lead, now, str(e))
         return "bounced"
-    except mail.TemporaryFailure as e:
+    except mail.ConnectionLost as e:  # this email spends an attempt; the rest are deferred
         _retry(send, now, str(e))
         s.commit()
         raise
+    except mail.TemporaryFailure as e:  # a 4xx for this email only: the connection goes on
+        _retry(send, now, str(e))
+        return "retry" if send.status == "queued" else "failed"
     send.message_id = message.msgId
     send.subject = rendered.subject[:300]
     _after_sent(s, send, lead, now)

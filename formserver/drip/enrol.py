@@ -32,21 +32,26 @@ def _confirm_again(session: Session, lead: Lead, offer: Offer, now: datetime) ->
     return [send]
 
 
-def enrol_lead(session: Session, lead: Lead, offer: Offer, now: datetime) -> list[Send]:
+def enrol_lead(
+    session: Session, lead: Lead, offer: Offer, now: datetime, new_lead: bool = False
+) -> list[Send]:
     """Enrol ``lead`` in ``offer.series``; return the Send rows to queue after commit.
 
     A lead is in a series once, unless series.toml says ``reenrol = true`` and their last
     enrolment has ended. With double opt-in and an unconfirmed lead the enrolment waits and a
     confirmation email is due instead. Unsubscribed and bounced leads are not enrolled.
+    ``new_lead``: created in this transaction, so it has no enrolment to look up.
     """
     if lead.status in ("unsubscribed", "bounced"):
         return []
-    existing = session.scalar(
-        select(Enrolment)
-        .where(Enrolment.lead_id == lead.id, Enrolment.series == offer.series)
-        .order_by(Enrolment.cycle.desc())
-        .limit(1)
-    )
+    existing = None
+    if not new_lead:
+        existing = session.scalar(
+            select(Enrolment)
+            .where(Enrolment.lead_id == lead.id, Enrolment.series == offer.series)
+            .order_by(Enrolment.cycle.desc())
+            .limit(1)
+        )
     cycle = 0
     if existing is not None:
         if existing.status == "pending":

@@ -9,6 +9,7 @@ from bs4 import BeautifulSoup
 from sqlalchemy import select
 
 from formserver import db
+from formserver.admin import scoring
 from formserver.drip.context import compose
 from formserver.models import Event, Lead, Send
 from tests.admin.admin_helpers import text_of
@@ -88,3 +89,16 @@ def test_links_in_a_rendered_drip_email_are_tracked_and_lead_where_written(app, 
         clicks = s.scalars(select(Event).where(Event.kind == "clicked")).all()
         assert len(clicks) == 4
         assert s.scalar(select(Lead)).score == 10 + 4 * 3
+
+
+def test_a_new_and_a_returning_lead_score_as_a_full_recount_does(app_config, make_app):  # noqa: ANN001
+    app = make_app(app_config | {"SCORING": {"submitted": 10, "tagged": 2, "confirmed": 5}})
+    client = app.test_client()
+    assert _submit(client).status_code == 303  # new: submitted + 3 tags (ebook, playbook, role)
+    with app.app_context(), db.new_session() as s:
+        lead = s.scalar(select(Lead))
+        assert lead.score == 16 == scoring.score_lead(s, lead, datetime.now(UTC)).total
+    assert _submit(client).status_code == 303  # again: one more submission, no new tag
+    with app.app_context(), db.new_session() as s:
+        lead = s.scalar(select(Lead))
+        assert lead.score == 26 == scoring.score_lead(s, lead, datetime.now(UTC)).total

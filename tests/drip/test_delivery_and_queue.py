@@ -30,16 +30,24 @@ def test_smtp_down_then_up_delivers_everything_once(app_config, site, tmp_path) 
     with app.app_context():
         s = db.session()
         sends = list(s.scalars(select(Send)))
-        assert {x.status for x in sends} == {"queued"} and {x.attempts for x in sends} == {1}
+        # The outage is the server's, not the emails': no attempt is spent, however long it lasts.
+        assert {x.status for x in sends} == {"queued"} and {x.attempts for x in sends} == {0}
         assert all(x.due_at > now for x in sends) and "SMTP unavailable" in sends[0].last_error
+    for hours in (1, 24, 24 * 7):
+        tick(runner, (now + timedelta(hours=hours)).isoformat())
+    with app.app_context():
+        assert {(x.status, x.attempts) for x in db.session().scalars(select(Send))} == {
+            ("queued", 0)
+        }
     sink = SmtpSink()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        tick(runner, (now + timedelta(seconds=30)).isoformat())  # backoff: 60 s first
+        week = now + timedelta(hours=24 * 7)
+        tick(runner, (week + timedelta(seconds=30)).isoformat())  # deferred by SEND_RETRY_BASE
         assert sink.messages == []
-        tick(runner, (now + timedelta(minutes=5)).isoformat())
-        tick(runner, (now + timedelta(minutes=10)).isoformat())
+        tick(runner, (week + timedelta(minutes=5)).isoformat())
+        tick(runner, (week + timedelta(minutes=10)).isoformat())
     finally:
         controller.stop()
     assert sorted(rcpt[0] for _, rcpt in sink.envelopes) == [
@@ -47,6 +55,47 @@ def test_smtp_down_then_up_delivers_everything_once(app_config, site, tmp_path) 
         "lead1@example.com",
         "lead2@example.com",
     ]
+
+
+class Busy(SmtpSink):
+    """Answers 450 (mailbox busy) for one address, 421 (closing) for another."""
+
+    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: ANN001, ANN201, N802
+        if address.startswith("busy"):
+            return "450 4.2.1 Mailbox busy, try later"
+        if address.startswith("closing"):
+            return "421 4.3.2 Shutting down"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_a_4xx_retries_that_email_and_421_defers_the_rest_of_the_batch(app_config) -> None:  # noqa: ANN001
+    port = free_port()
+    sink = Busy()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        app = create_app(app_config | {"MAIL_PORT": port, "SEND_BATCH_SIZE": 10})
+        client, runner = app.test_client(), app.test_cli_runner()
+        for name in ("busy", "ok1", "closing", "ok2"):
+            submit(client, email=f"{name}@example.com")
+        tick(runner, datetime.now(UTC).isoformat())
+    finally:
+        controller.stop()
+    with app.app_context():
+        rows = db.session().execute(
+            select(Lead.email, Send.status, Send.attempts).join(Lead, Lead.id == Send.lead_id)
+        )
+        state = {email.split("@")[0]: (status, attempts) for email, status, attempts in rows}
+    # Busy mailbox: that email retries later, the connection goes on to ok1. The server's 421
+    # ends the connection: the email in flight spends an attempt, ok2 waits without spending one.
+    assert state == {
+        "busy": ("queued", 1),
+        "ok1": ("sent", 0),
+        "closing": ("queued", 1),
+        "ok2": ("queued", 0),
+    }
+    assert [rcpt for _, rcpt in sink.envelopes] == [["ok1@example.com"]]
 
 
 class Rejecting(SmtpSink):

@@ -5,20 +5,15 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import func, insert, select
 
-from formserver import create_app, db
-from formserver.models import Enrolment, Lead, Send
-from tests.conftest import ROOT, free_port, pg_schema
+from tests.conftest import free_port
+from tests.reliability.fleet import app_for, seed, statuses, worker
 
 pytestmark = pytest.mark.slow
 
@@ -38,113 +33,13 @@ class Sink:
         return "250 OK"
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """Row claims across processes are a PostgreSQL feature (SQLite: see docs/deploy.md)."""
-    with pg_schema() as url:
-        yield url  # the app each test creates migrates it
-
-
-def seed(app, count: int, now: datetime) -> None:  # noqa: ANN001
-    """``count`` leads with their asset email due now."""
-    with app.app_context(), db.new_session() as s:
-        s.execute(
-            insert(Lead),
-            [
-                {
-                    "id": i,
-                    "email": f"w{i}@example.com",
-                    "status": "active",
-                    "attributes": {},
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for i in range(1, count + 1)
-            ],
-        )
-        s.execute(
-            insert(Enrolment),
-            [
-                {
-                    "id": i,
-                    "lead_id": i,
-                    "offer_id": "playbook",
-                    "series": "playbook-nurture",
-                    "status": "active",
-                    "enrolled_at": now,
-                    "last_step": 0,
-                }
-                for i in range(1, count + 1)
-            ],
-        )
-        s.execute(
-            insert(Send),
-            [
-                {
-                    "lead_id": i,
-                    "enrolment_id": i,
-                    "offer_id": "playbook",
-                    "series": "playbook-nurture",
-                    "kind": "step",
-                    "step": 0,
-                    "status": "queued",
-                    "due_at": now - timedelta(seconds=1),
-                }
-                for i in range(1, count + 1)
-            ],
-        )
-        s.commit()
-
-
-def worker(url: str, port: int, when: datetime, tmp_path) -> subprocess.Popen:  # noqa: ANN001
-    env = os.environ | {
-        "FORMSERVER_DATABASE_URL": url,
-        "FORMSERVER_MAIL_PORT": str(port),
-        "FORMSERVER_SECRET_KEY": "reliability",
-        "FORMSERVER_AUTO_MIGRATE": "false",
-        "FORMSERVER_QUEUE_URL": f"sqlite:///{tmp_path / 'q.db'}",
-        "FORMSERVER_SEND_BATCH_SIZE": "50",
-    }
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "flask",
-            "--app",
-            "formserver",
-            "drip",
-            "tick",
-            "--now",
-            when.isoformat(),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-
-
-def statuses(app) -> dict[str, int]:  # noqa: ANN001
-    with app.app_context():
-        rows = db.session().execute(select(Send.status, func.count()).group_by(Send.status))
-        return dict(rows.all())
-
-
 def test_three_workers_send_each_email_exactly_once(pg_url, tmp_path) -> None:  # noqa: ANN001
     count = int(os.environ.get("RELIABILITY_SENDS", "20000"))
     sink = Sink()
     port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "reliability",
-            "DATABASE_URL": pg_url,
-            "QUEUE_URL": f"sqlite:///{tmp_path / 'q.db'}",
-            "MAIL_PORT": port,
-        }
-    )
+    app = app_for(pg_url, port, tmp_path)
     now = datetime.now(UTC)
     seed(app, count, now)
     try:
@@ -166,15 +61,7 @@ def test_kill_9_mid_batch_loses_nothing_and_doubles_at_most_one(pg_url, tmp_path
     port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "reliability",
-            "DATABASE_URL": pg_url,
-            "QUEUE_URL": f"sqlite:///{tmp_path / 'q.db'}",
-            "MAIL_PORT": port,
-        }
-    )
+    app = app_for(pg_url, port, tmp_path)
     now = datetime.now(UTC)
     seed(app, count, now)
     try:
