@@ -87,12 +87,11 @@ def _store_once(
         **{k: v[:200] for k, v in meta.utm.items()},
     )
     s.add(submission)
-    s.flush()
     if offer.consent:
         s.add(
             Consent(
                 lead_id=lead.id,
-                submission_id=submission.id,
+                submission=submission,
                 offer_id=offer.id,
                 wording=offer.consent,
                 version=offer.consent_version,

@@ -113,6 +113,8 @@ class Consent(Base):
     given_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]
 
+    submission: Mapped[Submission] = relationship()
+
 
 class Download(Base):
     """One delivery of a gated asset through a valid link."""

@@ -28,14 +28,13 @@ def _confirm_again(session: Session, lead: Lead, offer: Offer, now: datetime) ->
         return []
     send = Send(lead_id=lead.id, offer_id=offer.id, series=offer.series, kind="confirm", due_at=now)
     session.add(send)
-    session.flush()
     return [send]
 
 
 def enrol_lead(
     session: Session, lead: Lead, offer: Offer, now: datetime, new_lead: bool = False
 ) -> list[Send]:
-    """Enrol ``lead`` in ``offer.series``; return the Send rows to queue after commit.
+    """Enrol ``lead`` in ``offer.series``; return the Send rows (flush for their ids) to queue.
 
     A lead is in a series once, unless series.toml says ``reenrol = true`` and their last
     enrolment has ended. With double opt-in and an unconfirmed lead the enrolment waits and a
@@ -83,5 +82,4 @@ def enrol_lead(
         due_at=now,
     )
     session.add(send)
-    session.flush()
     return [send]
