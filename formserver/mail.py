@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import smtplib
 from dataclasses import dataclass
+from email import policy
 from email.utils import formataddr
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,6 +18,9 @@ from formserver.drip.render import RenderedEmail
 from formserver.errors import FormServerError
 
 mail = Mail()
+# Header values are written as built: Flask-Mail's SMTP policy re-encodes long ones as RFC 2047
+# encoded-words, which breaks List-Unsubscribe (providers need the bare <URL>), and is slower.
+WIRE = policy.compat32.clone(linesep="\r\n", max_line_length=998)
 
 
 class HeaderInjection(FormServerError):
@@ -87,6 +91,11 @@ def build(rendered: RenderedEmail, env: Envelope) -> Message:
     return message
 
 
+def to_bytes(message: Message) -> bytes:
+    """The message as it goes on the wire (Flask-Mail builds the MIME tree, we serialise it)."""
+    return message._message().as_bytes(policy=WIRE)
+
+
 def _dkim_sign(raw: bytes) -> bytes:
     cfg = current_app.config
     if not (cfg["DKIM_PRIVATE_KEY_PATH"] and cfg["DKIM_SELECTOR"] and cfg["DKIM_DOMAIN"]):
@@ -118,7 +127,7 @@ def _dkim_sign(raw: bytes) -> bytes:
 
 def send(connection, message: Message) -> None:  # noqa: ANN001
     """Send over an open Flask-Mail connection, DKIM-signed when configured."""
-    raw = _dkim_sign(message.as_bytes())
+    raw = _dkim_sign(to_bytes(message))
     try:
         refused = connection.host.sendmail(message.sender, message.send_to, raw)
     except smtplib.SMTPRecipientsRefused as e:

@@ -9,7 +9,7 @@ import subprocess
 from formserver.drip.lint import Problem
 from formserver.drip.preview import preview_series, sample_lead
 from formserver.drip.series import Series
-from formserver.mail import Envelope, build
+from formserver.mail import Envelope, build, to_bytes
 
 SCORE = re.compile(r"^X-Spam-Status: \w+, score=(-?[\d.]+)", re.M)
 
@@ -30,7 +30,7 @@ def score_series(series: Series, threshold: float) -> list[Problem]:
             f"spam-{p.label}",
             p.email.headers.get("delay", "0") != "0",
         )
-        raw = build(p.rendered, envelope).as_bytes()
+        raw = to_bytes(build(p.rendered, envelope))
         result = subprocess.run(
             ["spamassassin", "-L", "-t"], input=raw, capture_output=True, timeout=120
         )
