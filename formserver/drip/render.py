@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -65,6 +66,17 @@ def _render(env: Environment, source: str, context: dict[str, Any], path: Path, 
         raise SeriesError(path, f"template error: {e}", where) from e
 
 
+_converters = threading.local()
+
+
+def to_html(source: str) -> str:
+    """Markdown to HTML with one converter per thread, reset between emails (cheaper than new)."""
+    converter = getattr(_converters, "md", None)
+    if converter is None:
+        converter = _converters.md = markdown.Markdown(extensions=["tables", "sane_lists"])
+    return converter.reset().convert(source)
+
+
 def plain_text(markdown_source: str) -> str:
     """A readable text part from the same Markdown: links become ``text (url)``."""
     text = MD_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", markdown_source)
@@ -80,7 +92,7 @@ def render_email(
     preheader = _render(_text_env, email.preheader, context, email.path, 1).strip()
     body_md_html = _render(_html_env, email.body, context, email.path, email.body_line)
     body_md_text = _render(_text_env, email.body, context, email.path, email.body_line)
-    content = Markup(markdown.markdown(body_md_html, extensions=["tables", "sane_lists"]))
+    content = Markup(to_html(body_md_html))
     name = "email/bare.html" if email.headers.get("layout", "").lower() == "none" else None
     layout = _layout_env(str(theme_templates)).get_template(name or "email/layout.html")
     html = layout.render(
