@@ -68,11 +68,12 @@ def download_token(lead_id: int, offer: Offer) -> str:
 
 
 def _success(offer: Offer, lead_id: int | None, confirmed: bool) -> Response:
-    """303 to the right thank-you page, or 201 JSON; a bot (lead_id None) sees the same."""
+    """303 to the right thank-you page, or 201 JSON; a bot (lead_id None) is told to confirm."""
     if offer.double_optin and not confirmed or lead_id is None:
         if wants_json():
-            status = "confirm" if offer.double_optin else "ok"
-            return jsonify(status=status, message=offer.thank_you), 201
+            # "ok" promises a download link; a bot has none, so it gets the confirm answer, as
+            # its HTML twin gets the check-your-inbox page.
+            return jsonify(status="confirm", message=offer.thank_you), 201
         return redirect(url_for("capture.check_inbox", offer_id=offer.id), code=303)
     token = download_token(lead_id, offer)
     thanks = public_url(url_for("capture.thanks", token=token))
