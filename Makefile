@@ -24,11 +24,13 @@ build: $(STAMP)
 run: build
 	FORMSERVER_DEV=true $(VENV)/bin/flask --app formserver dev --port $(PORT)
 
-# The browser tests drive Debian's chromium (no browser downloads); as root we install it.
+# The browser tests drive Debian's chromium (no browser downloads); the deploy-guide test runs
+# nginx. As root we install both.
 browser:
-	@test -x /usr/bin/chromium || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
-	  { echo "Install Debian's chromium (apt-get install chromium) for the browser tests"; exit 1; }
+	@{ test -x /usr/bin/chromium && command -v nginx >/dev/null; } || \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq chromium nginx-light openssl >/dev/null; } || \
+	  { echo "Install Debian's chromium and nginx-light (apt-get install ...) for the tests"; exit 1; }
 
 test: $(STAMP) browser
 	$(VENV)/bin/ruff check .
