@@ -19,6 +19,7 @@ from flask import (
 
 from formserver import catalog, db
 from formserver.admin import hooks
+from formserver.admin.gdpr import FORGOTTEN
 from formserver.guards import limiter
 from formserver.models import Download, Event, Lead
 from formserver.offers import Offer
@@ -42,7 +43,8 @@ def _resolve(payload: object) -> tuple[Lead, Offer]:
         abort(403, description="This download link is not valid.")
     offer = catalog.offer(str(payload["o"]))
     lead = db.session().get(Lead, payload["l"]) if isinstance(payload["l"], int) else None
-    if offer is None or lead is None or payload["a"] != offer.asset_filename:
+    gone = lead is None or lead.status == FORGOTTEN  # erased on request: their links die too
+    if offer is None or gone or payload["a"] != offer.asset_filename:
         abort(403, description="This download link is not valid.")
     return lead, offer
 

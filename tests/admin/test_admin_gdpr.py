@@ -6,11 +6,12 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import MetaData, select
+from sqlalchemy import MetaData, func, select
 
 from formserver import db
 from formserver.admin import funnel, gdpr, tags, webhooks
-from formserver.models import Lead, Send
+from formserver.models import Download, Lead, Send
+from formserver.tokens import make_token
 from tests.admin.admin_helpers import T0, download, enrol, event, post_form, sent
 
 PERSONAL = (
@@ -119,6 +120,18 @@ def test_forget_from_the_lead_page_leaves_no_personal_data(app, admin_client, ze
         statuses = {send.status for send in s.scalars(select(Send))}
         assert statuses == {"sent", "cancelled"}
         assert s.get(Lead, zebulon).status == "forgotten"
+
+
+def test_a_forgotten_leads_download_link_stops_working(app, client, runner, zebulon):
+    with app.test_request_context():
+        token = make_token("download", {"l": zebulon, "o": "playbook", "a": "playbook.pdf"})
+    assert client.get(f"/download/{token}").status_code == 200
+    assert runner.invoke(args=["admin", "forget", "zebulon.q@example.com", "--yes"]).exit_code == 0
+    with db.new_session(app) as s:
+        downloads = s.scalar(select(func.count()).select_from(Download))
+    assert client.get(f"/download/{token}").status_code == 403
+    with db.new_session(app) as s:
+        assert s.scalar(select(func.count()).select_from(Download)) == downloads  # none recorded
 
 
 def test_forget_needs_the_confirmation_box(app, admin_client, zebulon):
