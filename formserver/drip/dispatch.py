@@ -189,7 +189,7 @@ def deliver(send_ids: list[int], now: datetime) -> dict[str, int]:
     if not send_ids:
         return counts
     with db.new_session() as s:
-        _prefetch(s, send_ids)
+        loaded = _prefetch(s, send_ids)  # noqa: F841 (held: the identity map only keeps weak refs)
         try:
             with mail.mail.connect() as connection:
                 for send_id in send_ids:
@@ -203,12 +203,17 @@ def deliver(send_ids: list[int], now: datetime) -> dict[str, int]:
     return counts
 
 
-def _prefetch(s: Session, send_ids: list[int]) -> None:
-    """Load a batch's sends, leads and enrolments in three queries, not three per email."""
+def _prefetch(s: Session, send_ids: list[int]) -> list[object]:
+    """Load a batch's sends, leads and enrolments in three queries, not three per email.
+
+    The caller must hold the returned rows for the batch: the session's identity map keeps only
+    weak references, so rows nobody holds are dropped and ``s.get`` would query again.
+    """
     sends = list(s.scalars(select(Send).where(Send.id.in_(send_ids))))
-    s.scalars(select(Lead).where(Lead.id.in_({x.lead_id for x in sends}))).all()
+    leads = s.scalars(select(Lead).where(Lead.id.in_({x.lead_id for x in sends}))).all()
     enrolment_ids = {x.enrolment_id for x in sends if x.enrolment_id}
-    s.scalars(select(Enrolment).where(Enrolment.id.in_(enrolment_ids))).all()
+    enrolments = s.scalars(select(Enrolment).where(Enrolment.id.in_(enrolment_ids))).all()
+    return [*sends, *leads, *enrolments]
 
 
 def _defer_unsent(s: Session, send_ids: list[int], now: datetime, error: str) -> int:
