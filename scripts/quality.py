@@ -7,7 +7,10 @@ real submission to reach the thank-you page, then:
   server renders (thank-you, form errors, confirm, unsubscribe, preferences, error pages, admin
   login) and fails on any error;
 - runs Lighthouse (npm ``lighthouse``, Debian ``chromium``, no network) on the index, an article,
-  a landing page and the thank-you page and fails on any category below 0.95.
+  a landing page and the thank-you page and fails on any category below 0.95. A page that
+  scores below on a first run is run four more times and judged by the median of the five, as
+  Lighthouse's variability guide advises: a busy machine (CI after the test suite) can halve one
+  run's performance score while the page itself has not changed.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import json
 import os
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,6 +37,13 @@ sys.path.insert(0, str(ROOT))
 from formserver import create_app  # noqa: E402
 
 THRESHOLD = 0.95
+RERUNS = 4  # a page below THRESHOLD on its first run is judged by the median of 1 + RERUNS
+METRICS = (
+    "first-contentful-paint",
+    "largest-contentful-paint",
+    "total-blocking-time",
+    "cumulative-layout-shift",
+)
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 CHROME = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
 CHROME_FLAGS = (
@@ -110,8 +121,8 @@ def vnu(files: list[Path]) -> list[str]:
     return [f"{m.get('url', '?')}:{m.get('lastLine', '?')}: {m['message']}" for m in messages]
 
 
-def lighthouse(url: str, out: Path) -> dict[str, float]:
-    """Lighthouse category scores for one URL."""
+def lighthouse(url: str, out: Path) -> tuple[dict[str, float], str]:
+    """Lighthouse category scores for one URL, and its performance metrics as a line."""
     subprocess.run(
         [
             str(ROOT / "node_modules" / ".bin" / "lighthouse"),
@@ -126,7 +137,25 @@ def lighthouse(url: str, out: Path) -> dict[str, float]:
         env={**os.environ, "CHROME_PATH": CHROME},
     )
     report = json.loads(out.read_text())
-    return {k: report["categories"][k]["score"] or 0.0 for k in CATEGORIES}
+    audits = report["audits"]
+    metrics = "  ".join(f"{m} {audits[m]['displayValue']}" for m in METRICS if m in audits)
+    return {k: report["categories"][k]["score"] or 0.0 for k in CATEGORIES}, metrics
+
+
+def judged_scores(name: str, url: str, tmpdir: Path) -> dict[str, float]:
+    """Scores of one run, or the per-category median of five when the first falls short."""
+    runs: list[dict[str, float]] = []
+    for attempt in range(1 + RERUNS):
+        scores, metrics = lighthouse(url, tmpdir / f"lh-{name}-{attempt}.json")
+        runs.append(scores)
+        line = "  ".join(f"{k} {v:.2f}" for k, v in scores.items())
+        print(f"Lighthouse {name:10s} {line}   ({metrics})")
+        if attempt == 0 and min(scores.values()) >= THRESHOLD:
+            return scores
+    median = {k: statistics.median(run[k] for run in runs) for k in CATEGORIES}
+    line = "  ".join(f"{k} {v:.2f}" for k, v in median.items())
+    print(f"Lighthouse {name:10s} {line}   (median of {len(runs)} runs)")
+    return median
 
 
 def main() -> int:
@@ -169,9 +198,7 @@ def main() -> int:
                 "landing": f"{base}/lead-nurturing-playbook/",
                 "thank-you": thanks,
             }.items():
-                scores = lighthouse(url, tmpdir / f"lh-{name}.json")
-                line = "  ".join(f"{k} {v:.2f}" for k, v in scores.items())
-                print(f"Lighthouse {name:10s} {line}")
+                scores = judged_scores(name, url, tmpdir)
                 failures += [
                     f"Lighthouse {name}: {k} {v:.2f} < {THRESHOLD}"
                     for k, v in scores.items()
