@@ -1,15 +1,23 @@
-"""Dispatch with 3 workers against 1, on PostgreSQL (row claims) — the scale-out benchmark.
+"""Dispatch with 3 workers against 1, on Redis + PostgreSQL — the scale-out benchmark.
 
-Seeds N due asset emails in a fresh PostgreSQL schema, then times one ``drip tick`` process
-sending them all, and (after reseeding) three processes started together, to one aiosmtpd sink.
+Seeds N due asset emails in a fresh PostgreSQL schema, then times one worker sending them all
+and, after reseeding, three started together, to one aiosmtpd sink, in two ways:
 
-Usage: ``.venv/bin/python bench/workers.py --postgres postgresql+psycopg://postgres@127.0.0.1/test``
+- **queue**: production mode. ``flask worker`` processes (Huey consumers, 2 threads each) on a
+  private ``redis-server``, started and idle; the clock starts as the N "send" tasks are enqueued,
+  as capture enqueues them after each commit, and stops when the sink has received all N.
+- **sweep**: ``flask drip tick`` processes started together, each claiming batches of due rows
+  (``FOR UPDATE SKIP LOCKED``), as the periodic dispatch sweep does.
+
+Usage: ``.venv/bin/python bench/workers.py --postgres postgresql+psycopg://postgres@127.0.0.1/test
+[--sends 5000] [--mode queue|sweep|both]``
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -18,7 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
-from sqlalchemy import create_engine, text
+from flask import Flask
+from sqlalchemy import create_engine, func, select, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -26,7 +35,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from dispatch import Counter, free_port, seed  # noqa: E402
 
-from formserver import create_app  # noqa: E402
+from formserver import create_app, db  # noqa: E402
+from formserver.drip import queue_sends  # noqa: E402
+from formserver.models import Send  # noqa: E402
+from tests.reliability.fleet import RedisServer  # noqa: E402
+
+READY = "consumer started"  # what a Huey consumer logs once it takes tasks
 
 
 def fresh_schema(url: str) -> str:
@@ -38,41 +52,37 @@ def fresh_schema(url: str) -> str:
     return f"{url}?options=-csearch_path%3Dbench_workers"
 
 
-def run(url: str, port: int, workers: int, sends: int, tmp: Path) -> float:
-    app = create_app(
-        {
-            "SECRET_KEY": "bench",
-            "DATABASE_URL": url,
-            "MAIL_PORT": port,
-            "QUEUE_URL": f"sqlite:///{tmp / 'q.db'}",
-        }
-    )
-    now = datetime.now(UTC)
-    seed(app, sends, sends, now, sends=True)
-    env = os.environ | {
+def environment(url: str, port: int, queue_url: str) -> dict[str, str]:
+    return os.environ | {
         "FORMSERVER_DATABASE_URL": url,
         "FORMSERVER_MAIL_PORT": str(port),
         "FORMSERVER_SECRET_KEY": "bench",
         "FORMSERVER_AUTO_MIGRATE": "false",
-        "FORMSERVER_QUEUE_URL": f"sqlite:///{tmp / 'q.db'}",
+        "FORMSERVER_QUEUE_URL": queue_url,
         "FORMSERVER_SEND_BATCH_SIZE": "100",
     }
+
+
+def seeded_app(url: str, port: int, queue_url: str, sends: int) -> tuple[Flask, datetime]:
+    app = create_app(
+        {"SECRET_KEY": "bench", "DATABASE_URL": url, "MAIL_PORT": port, "QUEUE_URL": queue_url}
+    )
+    now = datetime.now(UTC)
+    seed(app, sends, sends, now, sends=True)
+    return app, now
+
+
+def sweep(url: str, port: int, workers: int, sends: int, tmp: Path) -> float:
+    """Seconds for ``workers`` ``drip tick`` processes, started together, to send everything."""
+    queue_url = f"sqlite:///{tmp / 'q.db'}"
+    _, now = seeded_app(url, port, queue_url, sends)
+    command = [sys.executable, "-m", "flask", "--app", "formserver", "drip", "tick"]
     start = time.perf_counter()
     procs = [
         subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "flask",
-                "--app",
-                "formserver",
-                "drip",
-                "tick",
-                "--now",
-                now.isoformat(),
-            ],
+            [*command, "--now", now.isoformat()],
             cwd=ROOT,
-            env=env,
+            env=environment(url, port, queue_url),
             stdout=subprocess.DEVNULL,
         )
         for _ in range(workers)
@@ -82,27 +92,89 @@ def run(url: str, port: int, workers: int, sends: int, tmp: Path) -> float:
     return time.perf_counter() - start
 
 
+def queued(url: str, port: int, workers: int, sends: int, tmp: Path, sink: Counter) -> float:
+    """Seconds from enqueueing ``sends`` tasks to their delivery by ``workers`` Huey consumers."""
+    redis_server = RedisServer(tmp)
+    redis_server.start()
+    procs: list[subprocess.Popen] = []
+    try:
+        app, _ = seeded_app(url, port, redis_server.url, sends)
+        logs = [tmp / f"worker-{n}.log" for n in range(workers)]
+        for log in logs:
+            with log.open("w") as out:
+                procs.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "flask", "--app", "formserver", "worker"],
+                        cwd=ROOT,
+                        env=environment(url, port, redis_server.url),
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
+        deadline = time.monotonic() + 60
+        while not all(READY in log.read_text() for log in logs):
+            if time.monotonic() > deadline:
+                raise RuntimeError("workers did not start: " + logs[0].read_text()[-500:])
+            time.sleep(0.05)
+        target = sink.count + sends
+        start = time.perf_counter()
+        with app.app_context():
+            queue_sends(range(1, sends + 1))
+        while sink.count < target:
+            if time.perf_counter() - start > 600:
+                raise RuntimeError(f"only {sink.count - target + sends} of {sends} delivered")
+            time.sleep(0.01)
+        elapsed = time.perf_counter() - start
+        with app.app_context(), db.new_session() as s:
+            sent = s.scalar(select(func.count()).where(Send.status == "sent"))
+        if sent != sends or sink.count != target:
+            raise RuntimeError(f"{sent} rows sent, {sink.count - target + sends} received")
+        return elapsed
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGINT)  # Huey's graceful stop: finish the task in hand
+        for p in procs:
+            p.wait(timeout=60)
+        redis_server.stop()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", required=True)
     parser.add_argument("--sends", type=int, default=5000)
+    parser.add_argument("--mode", choices=("queue", "sweep", "both"), default="both")
     args = parser.parse_args()
     sink = Counter()
     port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
+    results: dict[str, tuple[float, float]] = {}
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            one = run(fresh_schema(args.postgres), port, 1, args.sends, Path(tmp))
-            three = run(fresh_schema(args.postgres), port, 3, args.sends, Path(tmp))
+            for mode in ("queue", "sweep") if args.mode == "both" else (args.mode,):
+                timings = []
+                for workers in (1, 3):
+                    url = fresh_schema(args.postgres)
+                    if mode == "queue":
+                        timings.append(queued(url, port, workers, args.sends, Path(tmp), sink))
+                    else:
+                        timings.append(sweep(url, port, workers, args.sends, Path(tmp)))
+                results[mode] = (timings[0], timings[1])
     finally:
         controller.stop()
     print(
         f"{args.sends} due emails on PostgreSQL, {os.cpu_count()} cores, "
         f"{sink.count} received in all"
     )
-    print(f"1 worker   {args.sends / one:7.1f} emails/s")
-    print(f"3 workers  {args.sends / three:7.1f} emails/s   ratio {one / three:.2f}x one worker")
+    labels = {
+        "queue": "flask worker on Redis (a task per email)",
+        "sweep": "drip tick sweep (batches of 100)",
+    }
+    for mode, (one, three) in results.items():
+        print(
+            f"{labels[mode]:42s} 1 worker {args.sends / one:6.1f} emails/s   "
+            f"3 workers {args.sends / three:6.1f} emails/s   ratio {one / three:.2f}x"
+        )
     return 0
 
 
