@@ -49,6 +49,9 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Storage down (Redis restarting): count in this process's memory, never fail a visitor.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
         "FORM_RATE_LIMIT": "20 per minute",
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": 8025,

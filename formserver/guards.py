@@ -56,6 +56,17 @@ def form_rate_limit() -> str:
     return current_app.config["FORM_RATE_LIMIT"]
 
 
+# A Redis that stops answering (not just refusing) must not hold a visitor's request for long.
+REDIS_TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 1}
+
+
 def init_app(app: Flask) -> None:
-    """Rate limits read Flask-Limiter's own RATELIMIT_* settings (enabled, storage URI)."""
+    """Rate limits read Flask-Limiter's own RATELIMIT_* settings (enabled, storage URI).
+
+    While the storage is unreachable, limits are counted in each process's memory (the
+    in-memory fallback) and retried against the storage with backoff, so a Redis outage never
+    turns a form post into an error.
+    """
+    if urlsplit(app.config["RATELIMIT_STORAGE_URI"]).scheme.startswith("redis"):
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", REDIS_TIMEOUTS)
     limiter.init_app(app)

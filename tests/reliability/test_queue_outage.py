@@ -1,4 +1,8 @@
-"""Redis (the queue) down while visitors submit: every lead stored, every email sent after."""
+"""Redis down while visitors submit: every lead stored, every email sent after it returns.
+
+Production mode keeps both the queue and the rate-limit counters in Redis (docs/deploy.md), so
+both lose it at once: the form must still answer, and still refuse a flood.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,9 @@ def test_submissions_survive_a_queue_outage_and_the_sweep_sends_them(
         app_config
         | {
             "QUEUE_URL": own_redis.url,
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": own_redis.url.removesuffix("/0") + "/1",
+            "FORM_RATE_LIMIT": "20 per minute",
             "MAIL_PORT": port,
             "CONTENT_PATH": str(site / "content"),
             "ASSETS_PATH": str(site / "assets"),
@@ -31,6 +38,12 @@ def test_submissions_survive_a_queue_outage_and_the_sweep_sends_them(
             data={"email": f"v{i}@example.com", "first_name": "V", "consent": "yes"},
         )
         assert response.status_code == 303  # the visitor never sees the outage
+    flood = client.post(
+        "/forms/guide",
+        headers={"Origin": ORIGIN},
+        data={"email": "v20@example.com", "first_name": "V", "consent": "yes"},
+    )
+    assert flood.status_code == 429  # limits are counted in memory meanwhile
     with app.app_context():
         s = db.session()
         assert s.scalar(select(func.count()).select_from(Lead)) == 20
