@@ -6,6 +6,9 @@ both lose it at once: the form must still answer, and still refuse a flood.
 
 from __future__ import annotations
 
+import socket
+import threading
+
 from sqlalchemy import func, select
 
 from formserver import create_app, db
@@ -54,3 +57,44 @@ def test_submissions_survive_a_queue_outage_and_the_sweep_sends_them(
     assert sorted(rcpt[0] for _, rcpt in sink.envelopes) == sorted(
         f"v{i}@example.com" for i in range(20)
     )
+
+
+def test_a_redis_that_hangs_delays_a_visitor_but_loses_nothing(app_config, smtp, site) -> None:  # noqa: ANN001
+    """A Redis that accepts connections and never answers (a frozen host): the post still lands."""
+    sink, port = smtp
+    with socket.socket() as black_hole:  # listens, never accepts: connects, then silence
+        black_hole.bind(("127.0.0.1", 0))
+        black_hole.listen(16)
+        url = f"redis://127.0.0.1:{black_hole.getsockname()[1]}"
+        app = create_app(
+            app_config
+            | {
+                "QUEUE_URL": f"{url}/0",
+                "RATELIMIT_ENABLED": True,
+                "RATELIMIT_STORAGE_URI": f"{url}/1",
+                "MAIL_PORT": port,
+                "CONTENT_PATH": str(site / "content"),
+                "ASSETS_PATH": str(site / "assets"),
+            }
+        )
+        answers: list[int] = []
+
+        def visit() -> None:
+            answers.append(
+                app.test_client()
+                .post(
+                    "/forms/guide",
+                    headers={"Origin": ORIGIN},
+                    data={"email": "frozen@example.com", "first_name": "F", "consent": "yes"},
+                )
+                .status_code
+            )
+
+        visitor = threading.Thread(target=visit, daemon=True)
+        visitor.start()
+        visitor.join(timeout=60)  # Redis reads time out: 1 s for limits, 5 s for the queue
+        assert answers == [303]
+    with app.app_context():
+        lead = db.session().scalar(select(Lead).where(Lead.email == "frozen@example.com"))
+        assert lead is not None
+    assert sink.messages == []  # its email waits for the sweep, as in an outage
