@@ -38,6 +38,12 @@ def tick_command(now_text: str | None) -> None:
 @click.option("--workers", default=2, show_default=True, help="Threads sending in parallel.")
 def worker_command(workers: int) -> None:
     """Run the queue consumer: sends, retries and the periodic dispatch (Ctrl-C stops)."""
+    from formserver import mail
+
+    try:
+        mail.check_sending_config()  # refuse to start rather than defer every email in silence
+    except mail.SendingMisconfigured as e:
+        raise click.ClickException(str(e)) from e
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     huey = current_app.extensions["huey"]
     consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
@@ -117,8 +123,13 @@ def lint_command(series: tuple[str, ...], spam: bool, threshold: float) -> None:
 def send_test_command(series: str, to: str, step: int | None, lead_file: Path | None) -> None:
     """Send the real rendered email(s) through SMTP with [TEST] in the subject."""
     from formserver.drip.testsend import send_tests
+    from formserver.errors import FormServerError
 
-    for subject in send_tests(_series(series), to, step, lead_file):
+    try:
+        subjects = send_tests(_series(series), to, step, lead_file)
+    except (FormServerError, OSError) as e:  # a bad address, a bad key, an unreachable relay
+        raise click.ClickException(str(e)) from e
+    for subject in subjects:
         click.echo(f"sent: {subject}")
 
 

@@ -7,12 +7,13 @@ import smtplib
 from dataclasses import dataclass
 from email import policy
 from email.utils import formataddr
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import dkim
 from flask import Flask, current_app
-from flask_mail import Mail, Message
+from flask_mail import Connection, Mail, Message
 
 from formserver.drip.render import RenderedEmail
 from formserver.errors import FormServerError
@@ -37,6 +38,33 @@ class TemporaryFailure(FormServerError):
 
 class ConnectionLost(TemporaryFailure):
     """The server went away or is closing (421, disconnect, timeout): nothing more goes over it."""
+
+
+class SendingMisconfigured(FormServerError):
+    """Nothing can be sent until an operator fixes a setting (the DKIM key): no email's fault."""
+
+
+class TimedConnection(Connection):
+    """Flask-Mail's connection with ``MAIL_TIMEOUT`` on the socket (Flask-Mail sets none).
+
+    A relay that stops answering then raises a timeout, which ends the batch like a lost
+    connection, instead of holding a worker thread for ever while its claims go stale.
+    """
+
+    def configure_host(self) -> smtplib.SMTP:
+        factory = smtplib.SMTP_SSL if self.mail.use_ssl else smtplib.SMTP
+        host = factory(self.mail.server, self.mail.port, timeout=current_app.config["MAIL_TIMEOUT"])
+        host.set_debuglevel(int(self.mail.debug))
+        if self.mail.use_tls:
+            host.starttls()
+        if self.mail.username and self.mail.password:
+            host.login(self.mail.username, self.mail.password)
+        return host
+
+
+def connect() -> TimedConnection:
+    """An SMTP connection for a batch (a context manager, as Flask-Mail's ``connect()``)."""
+    return TimedConnection(current_app.extensions["mail"])
 
 
 @dataclass(frozen=True)
@@ -96,11 +124,30 @@ def to_bytes(message: Message) -> bytes:
     return message._message().as_bytes(policy=WIRE)
 
 
+@lru_cache(maxsize=4)
+def _key_bytes(path: str, modified_ns: int) -> bytes:  # noqa: ARG001 (part of the cache key)
+    return Path(path).read_bytes()
+
+
+def _read_key(path: str) -> bytes:
+    """The key file's bytes, read again when the file changes (a fixed or rotated key)."""
+    return _key_bytes(path, Path(path).stat().st_mtime_ns)
+
+
+def check_sending_config() -> None:
+    """Raise ``SendingMisconfigured`` now if no message could be signed (the worker's start)."""
+    _dkim_sign(b"From: check@example.com\r\nSubject: check\r\n\r\ncheck\r\n")
+
+
 def _dkim_sign(raw: bytes) -> bytes:
     cfg = current_app.config
     if not (cfg["DKIM_PRIVATE_KEY_PATH"] and cfg["DKIM_SELECTOR"] and cfg["DKIM_DOMAIN"]):
         return raw
-    key = Path(cfg["DKIM_PRIVATE_KEY_PATH"]).read_bytes()
+    path = cfg["DKIM_PRIVATE_KEY_PATH"]
+    try:
+        key = _read_key(path)
+    except OSError as e:
+        raise SendingMisconfigured(f"cannot read DKIM_PRIVATE_KEY_PATH {path}: {e.strerror}") from e
     signed = [
         b"From",
         b"To",
@@ -115,19 +162,24 @@ def _dkim_sign(raw: bytes) -> bytes:
         b"Content-Type",
     ]
     present = [h for h in signed if h.lower() + b":" in raw.lower()]
-    signature = dkim.sign(
-        raw,
-        cfg["DKIM_SELECTOR"].encode(),
-        cfg["DKIM_DOMAIN"].encode(),
-        key,
-        include_headers=present,
-    )
+    try:
+        signature = dkim.sign(
+            raw,
+            cfg["DKIM_SELECTOR"].encode(),
+            cfg["DKIM_DOMAIN"].encode(),
+            key,
+            include_headers=present,
+        )
+    except dkim.DKIMException as e:
+        raise SendingMisconfigured(f"DKIM_PRIVATE_KEY_PATH {path} is not a usable key: {e}") from e
     return signature + raw
 
 
 def send(connection, message: Message) -> None:  # noqa: ANN001
     """Send over an open Flask-Mail connection, DKIM-signed when configured."""
     raw = _dkim_sign(to_bytes(message))
+    if connection.host is None:  # MAIL_SUPPRESS_SEND: Flask-Mail opened no connection
+        return
     try:
         refused = connection.host.sendmail(message.sender, message.send_to, raw)
     except smtplib.SMTPRecipientsRefused as e:

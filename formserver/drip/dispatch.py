@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -188,18 +189,27 @@ def deliver(send_ids: list[int], now: datetime) -> dict[str, int]:
     counts = {"sent": 0, "retry": 0, "failed": 0, "bounced": 0, "cancelled": 0, "deferred": 0}
     if not send_ids:
         return counts
+    # Claims older than STALE_CLAIM are handed to other workers: stop well before that.
+    deadline = time.monotonic() + STALE_CLAIM.total_seconds() / 2
     with db.new_session() as s:
         loaded = _prefetch(s, send_ids)  # noqa: F841 (held: the identity map only keeps weak refs)
         try:
-            with mail.mail.connect() as connection:
+            with mail.connect() as connection:
                 for send_id in send_ids:
+                    if time.monotonic() > deadline:
+                        logger.warning("slow SMTP: the rest of the batch waits for a later pass")
+                        counts["deferred"] = _defer_unsent(s, send_ids, now, "SMTP too slow")
+                        break
                     outcome = _deliver_one(s, connection, send_id, now)
                     counts[outcome] += 1
                     s.commit()
+        except mail.SendingMisconfigured as e:  # nothing can go out: no email's fault
+            logger.error("nothing sent until this is fixed: %s", e)
+            counts["deferred"] = _defer_unsent(s, send_ids, now, str(e))
         except (mail.ConnectionLost, OSError) as e:  # down, unreachable, closing, or cut off
             logger.warning("SMTP unavailable (%s); the rest of the batch waits", e)
             counts["deferred"] = _defer_unsent(s, send_ids, now, f"SMTP unavailable: {e}")
-            counts["retry"] += counts["deferred"]
+    counts["retry"] += counts["deferred"]
     return counts
 
 

@@ -26,7 +26,7 @@ def send_tests(
     if not previews:
         raise FormServerError(f"{series.name} has no step {step}")
     sent = []
-    with mail.mail.connect() as connection:
+    with mail.connect() as connection:
         for p in previews:
             rendered = RenderedEmail(
                 f"[TEST] {p.rendered.subject}",

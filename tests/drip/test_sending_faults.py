@@ -1,0 +1,139 @@
+"""A relay that never answers or crawls, a DKIM key that cannot be used: nothing lost or doubled."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+from datetime import UTC, datetime, timedelta
+
+from aiosmtpd.controller import Controller
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import select
+
+from formserver import create_app, db
+from formserver.drip import dispatch, tick
+from formserver.models import Send
+from tests.conftest import SmtpSink, free_port
+from tests.drip.conftest import submit
+
+
+def sends(app) -> list[Send]:  # noqa: ANN001
+    with app.app_context():
+        return list(db.session().scalars(select(Send).order_by(Send.id)))
+
+
+def test_a_relay_that_never_answers_times_out_and_the_batch_waits(app_config) -> None:  # noqa: ANN001
+    with socket.socket() as silent:  # accepts connections (the backlog), never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        app = create_app(app_config | {"MAIL_PORT": silent.getsockname()[1], "MAIL_TIMEOUT": 1})
+        client = app.test_client()
+        for i in range(3):
+            submit(client, email=f"hang{i}@example.com")
+        totals: list[dict] = []
+
+        def worker() -> None:
+            with app.app_context():
+                totals.append(tick(datetime.now(UTC)))
+
+        thread = threading.Thread(target=worker, daemon=True)
+        thread.start()
+        thread.join(timeout=60)  # without MAIL_TIMEOUT the worker would wait for ever
+        assert totals and totals[0]["sent"] == 0 and totals[0]["deferred"] == 3
+    rows = sends(app)
+    assert {(x.status, x.attempts) for x in rows} == {("queued", 0)}
+    assert "timed out" in rows[0].last_error
+
+
+class Crawling(SmtpSink):
+    """Takes its time over every message."""
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+        await asyncio.sleep(0.4)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_batch_too_slow_to_finish_before_its_claims_go_stale_stops_in_time(
+    app_config, monkeypatch
+) -> None:  # noqa: ANN001
+    """Claims older than STALE_CLAIM go to other workers: a batch must not send past that."""
+    monkeypatch.setattr(dispatch, "STALE_CLAIM", timedelta(seconds=2))  # stop after 1 s
+    sink, port = Crawling(), free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        app = create_app(app_config | {"MAIL_PORT": port, "SEND_BATCH_SIZE": 20})
+        client = app.test_client()
+        addresses = [f"slow{i}@example.com" for i in range(8)]
+        for address in addresses:
+            submit(client, email=address)
+        now = datetime.now(UTC)
+        with app.app_context():
+            first = tick(now)
+        assert 1 <= first["sent"] < 8 and first["sent"] + first["deferred"] == 8
+        waiting = [x for x in sends(app) if x.status == "queued"]
+        assert {x.attempts for x in waiting} == {0} and "too slow" in waiting[0].last_error
+        for minutes in range(2, 40, 2):  # later passes finish the job
+            with app.app_context():
+                tick(now + timedelta(minutes=minutes))
+    finally:
+        controller.stop()
+    assert sorted(rcpt[0] for _, rcpt in sink.envelopes) == sorted(addresses)  # each once
+
+
+def test_an_unusable_dkim_key_sends_nothing_spends_nothing_and_stops_the_worker(
+    app_config, smtp, tmp_path, caplog
+) -> None:  # noqa: ANN001
+    sink, _ = smtp
+    key_path = tmp_path / "dkim.key"
+    app = create_app(
+        app_config
+        | {
+            "DKIM_PRIVATE_KEY_PATH": str(key_path),
+            "DKIM_SELECTOR": "lodestone",
+            "DKIM_DOMAIN": "lodestone.test",
+        }
+    )
+    client, runner = app.test_client(), app.test_cli_runner()
+    submit(client)
+    now = datetime.now(UTC)
+    with app.app_context(), caplog.at_level(logging.ERROR):
+        assert tick(now)["deferred"] == 1
+    assert sink.messages == []
+    [row] = sends(app)
+    assert (row.status, row.attempts) == ("queued", 0)
+    assert "cannot read DKIM_PRIVATE_KEY_PATH" in row.last_error
+    assert "nothing sent until this is fixed" in caplog.text
+    with app.app_context():  # as `flask worker` runs it; systemd shows why it will not start
+        refused = runner.invoke(args=["worker"])
+        assert refused.exit_code == 1 and "cannot read DKIM_PRIVATE_KEY_PATH" in refused.output
+        key_path.write_text("not a key\n")
+        refused = runner.invoke(args=["worker"])
+        assert refused.exit_code == 1 and "is not a usable key" in refused.output
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    key_path.write_bytes(pem)  # fixed: the next pass sends, signed
+    with app.app_context():
+        assert tick(now + timedelta(minutes=5))["sent"] == 1
+    assert sink.raw[0].startswith(b"DKIM-Signature:")
+
+
+def test_send_test_to_a_bad_address_is_a_clear_error(app_config) -> None:  # noqa: ANN001
+    runner = create_app(app_config).test_cli_runner()
+    result = runner.invoke(args=["drip", "send-test", "guide-series", "--to", "not-an-address"])
+    assert result.exit_code == 1
+    assert "not a valid address" in result.output and "Traceback" not in result.output
+
+
+def test_suppressed_sending_records_the_send_and_sends_nothing(app_config, smtp) -> None:  # noqa: ANN001
+    sink, _ = smtp
+    app = create_app(app_config | {"MAIL_SUPPRESS_SEND": True})
+    submit(app.test_client())
+    with app.app_context():
+        assert tick(datetime.now(UTC))["sent"] == 1
+    assert sink.messages == [] and [x.status for x in sends(app)] == ["sent"]
