@@ -27,10 +27,10 @@ run: build
 # The browser tests drive Debian's chromium (no browser downloads); the deploy-guide test runs
 # nginx. As root we install both.
 browser:
-	@{ test -x /usr/bin/chromium && command -v nginx >/dev/null; } || \
+	@{ test -x /usr/bin/chromium && command -v nginx >/dev/null && command -v rsync >/dev/null; } || \
 	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	    apt-get install -y -qq chromium nginx-light openssl >/dev/null; } || \
-	  { echo "Install Debian's chromium and nginx-light (apt-get install ...) for the tests"; exit 1; }
+	    apt-get install -y -qq chromium nginx-light openssl rsync >/dev/null; } || \
+	  { echo "Install Debian's chromium, nginx-light and rsync (apt-get install ...) for the tests"; exit 1; }
 
 test: $(STAMP) browser
 	$(VENV)/bin/ruff check .

@@ -42,9 +42,9 @@ def block(after: str, lang: str) -> str:
 def env_file(services: dict[str, str]) -> dict[str, str]:
     """The guide's /etc/lodestone.env, with this machine's services."""
     env = {}
-    for line in block("/etc/lodestone.env", "sh").splitlines():
+    for line in block("The environment file, `/etc/lodestone.env`", "sh").splitlines():
         name, _, value = line.partition("=")
-        env[name] = shlex.split(value)[0] if value.startswith('"') else value
+        env[name] = shlex.split(value)[0] if value.startswith(("'", '"')) else value
     env = {k: v.replace(APP, str(ROOT)) for k, v in env.items()}
     del env["FORMSERVER_DKIM_PRIVATE_KEY_PATH"], env["FORMSERVER_DKIM_DOMAIN"]  # no key here
     del env["FORMSERVER_MAIL_USE_TLS"], env["FORMSERVER_MAIL_USERNAME"]
@@ -111,7 +111,7 @@ class Browser:
 
 @pytest.fixture
 def tools() -> None:
-    for tool in ("nginx", "openssl"):
+    for tool in ("nginx", "openssl", "rsync"):
         if shutil.which(tool) is None:
             pytest.fail(f"{tool} is required: `make test` installs it as root (apt-get)")
 
@@ -137,10 +137,11 @@ def test_the_deploy_guide_serves_site_forms_assets_and_mail(
     run = run_bg | {"check": True, "capture_output": True}
     flask = [f"{BIN}/flask", "--app", "formserver"]
     subprocess.run([*flask, "db", "upgrade"], **run)
-    build = block("## 4. Build and publish the site", "sh").replace("\\\n", " ").strip()
     site = tmp_path / "output"
-    build = build.replace(".venv/bin/", f"{BIN}/").replace("/srv/lodestone/output", str(site))
-    subprocess.run(shlex.split(build), **run)
+    for line in block("## 4. Build and publish the site", "sh").strip().splitlines():
+        command = line.removeprefix("as_lodestone ").replace(".venv/bin/", f"{BIN}/")
+        command = command.replace("/srv/lodestone/", f"{tmp_path}/")
+        subprocess.run(shlex.split(command), **run)
     key, cert = str(tmp_path / "key.pem"), str(tmp_path / "cert.pem")
     openssl = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
     subprocess.run([*openssl, "-subj", "/CN=example.com", "-keyout", key, "-out", cert], **run)
@@ -157,6 +158,8 @@ def test_the_deploy_guide_serves_site_forms_assets_and_mail(
         browser = Browser(https)
         home = browser.request("GET", "https://www.example.com/")
         assert home.status == 200 and b"<html" in home.body
+        css = browser.request("GET", "https://www.example.com/theme/css/site.css")
+        assert css.status == 200 and css.getheader("Strict-Transport-Security")
         landing = browser.request("GET", "https://www.example.com/lead-nurturing-playbook/")
         form = BeautifulSoup(landing.body, "html.parser").select_one("form.lead-form")
         assert form["action"] == "https://forms.example.com/forms/playbook"
