@@ -44,6 +44,8 @@ def worker_command(workers: int) -> None:
         mail.check_sending_config()  # refuse to start rather than defer every email in silence
     except mail.SendingMisconfigured as e:
         raise click.ClickException(str(e)) from e
+    if current_app.config["MAIL_SUPPRESS_SEND"]:
+        click.echo("MAIL_SUPPRESS_SEND is on: emails are recorded as sent, none leaves", err=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     huey = current_app.extensions["huey"]
     consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=True)
@@ -131,6 +133,8 @@ def send_test_command(series: str, to: str, step: int | None, lead_file: Path | 
         raise click.ClickException(str(e)) from e
     for subject in subjects:
         click.echo(f"sent: {subject}")
+    if current_app.config["MAIL_SUPPRESS_SEND"]:
+        click.echo("(MAIL_SUPPRESS_SEND is on: nothing left this machine)")
 
 
 @drip_cli.command("timeline")

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dkim
+import dkim.crypto
 from flask import Flask, current_app
 from flask_mail import Connection, Mail, Message
 
@@ -124,30 +125,46 @@ def to_bytes(message: Message) -> bytes:
     return message._message().as_bytes(policy=WIRE)
 
 
+DKIM_SETTINGS = ("DKIM_DOMAIN", "DKIM_SELECTOR", "DKIM_PRIVATE_KEY_PATH")
+
+
 @lru_cache(maxsize=4)
-def _key_bytes(path: str, modified_ns: int) -> bytes:  # noqa: ARG001 (part of the cache key)
-    return Path(path).read_bytes()
+def _parsed_key(path: str, stamp: tuple[int, int, int]) -> bytes:  # noqa: ARG001 (cache key)
+    """The key file's bytes, once they parse as a private key; read again when the file changes."""
+    key = Path(path).read_bytes()
+    try:
+        dkim.crypto.parse_pem_private_key(key)
+    except Exception as e:  # dkimpy raises several kinds: base64, ASN.1, unparsable key
+        raise SendingMisconfigured(f"DKIM_PRIVATE_KEY_PATH {path} is not a usable key: {e}") from e
+    return key
 
 
-def _read_key(path: str) -> bytes:
-    """The key file's bytes, read again when the file changes (a fixed or rotated key)."""
-    return _key_bytes(path, Path(path).stat().st_mtime_ns)
+def _dkim_key() -> bytes | None:
+    """The DKIM private key, None when signing is off; ``SendingMisconfigured`` when unusable."""
+    cfg = current_app.config
+    given = [name for name in DKIM_SETTINGS if cfg[name]]
+    if not given:
+        return None
+    if len(given) < len(DKIM_SETTINGS):
+        raise SendingMisconfigured(f"set all of {', '.join(DKIM_SETTINGS)} to sign, or none")
+    path = cfg["DKIM_PRIVATE_KEY_PATH"]
+    try:
+        stat = Path(path).stat()
+        return _parsed_key(path, (stat.st_ino, stat.st_size, stat.st_mtime_ns))
+    except OSError as e:
+        raise SendingMisconfigured(f"cannot read DKIM_PRIVATE_KEY_PATH {path}: {e.strerror}") from e
 
 
 def check_sending_config() -> None:
     """Raise ``SendingMisconfigured`` now if no message could be signed (the worker's start)."""
-    _dkim_sign(b"From: check@example.com\r\nSubject: check\r\n\r\ncheck\r\n")
+    _dkim_key()
 
 
 def _dkim_sign(raw: bytes) -> bytes:
-    cfg = current_app.config
-    if not (cfg["DKIM_PRIVATE_KEY_PATH"] and cfg["DKIM_SELECTOR"] and cfg["DKIM_DOMAIN"]):
+    key = _dkim_key()
+    if key is None:
         return raw
-    path = cfg["DKIM_PRIVATE_KEY_PATH"]
-    try:
-        key = _read_key(path)
-    except OSError as e:
-        raise SendingMisconfigured(f"cannot read DKIM_PRIVATE_KEY_PATH {path}: {e.strerror}") from e
+    cfg = current_app.config
     signed = [
         b"From",
         b"To",
@@ -170,8 +187,8 @@ def _dkim_sign(raw: bytes) -> bytes:
             key,
             include_headers=present,
         )
-    except dkim.DKIMException as e:
-        raise SendingMisconfigured(f"DKIM_PRIVATE_KEY_PATH {path} is not a usable key: {e}") from e
+    except dkim.DKIMException as e:  # this message, not the key (checked above): retry it
+        raise TemporaryFailure(f"DKIM signing failed: {e}") from e
     return signature + raw
 
 

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 from huey import Huey, RedisHuey, SqliteHuey, crontab
+from redis import ConnectionPool
 
 logger = logging.getLogger(__name__)
 
@@ -18,7 +19,10 @@ def make_huey(url: str, name: str = "lodestone") -> Huey:
     if parts.scheme == "sqlite":
         return SqliteHuey(name, filename=url.removeprefix("sqlite:///"), fsync=False)
     if parts.scheme in ("redis", "rediss"):
-        return RedisHuey(name, url=url)
+        # A Redis that hangs delays a form post by seconds, not for ever. The read timeout stays
+        # above the consumer's own 1 s blocking read; timeouts in the URL's query win.
+        pool = ConnectionPool.from_url(url, socket_connect_timeout=1, socket_timeout=3)
+        return RedisHuey(name, connection_pool=pool)
     raise ValueError(f"QUEUE_URL must be sqlite:///path or redis://..., not {url!r}")
 
 

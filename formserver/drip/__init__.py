@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -42,10 +43,13 @@ def tick(now: datetime, send_ids: list[int] | None = None) -> dict[str, int]:
     """One pass: requeue stale claims, schedule due steps, claim and send what is due.
 
     With ``send_ids`` (the queue's "send now" task) only those sends are claimed and sent.
+    Every claim is stamped with ``now``; the pass stops sending halfway to ``STALE_CLAIM`` after
+    it, so no other worker's sweep ever re-queues a row this pass may still send.
     """
     from formserver import db
     from formserver.drip import dispatch
 
+    deadline = time.monotonic() + dispatch.STALE_CLAIM.total_seconds() / 2
     batch = current_app.config["SEND_BATCH_SIZE"]
     totals = {"scheduled": 0, "purged": 0}
     if send_ids is None:  # the sweep; a task for given sends only sends them
@@ -53,12 +57,12 @@ def tick(now: datetime, send_ids: list[int] | None = None) -> dict[str, int]:
             dispatch.requeue_stale(s, now)
             totals["scheduled"] = dispatch.schedule_due(s, now)
         totals["purged"] = purge_unconfirmed(now)
-    while True:
+    while time.monotonic() < deadline:
         with db.new_session() as s:
             claimed = dispatch.claim(s, now, batch, send_ids)
         if not claimed:
             break
-        counts = dispatch.deliver(claimed, now)
+        counts = dispatch.deliver(claimed, now, deadline)
         for key, value in counts.items():
             totals[key] = totals.get(key, 0) + value
         if send_ids is not None or counts["deferred"]:  # the server is down: try next pass

@@ -179,18 +179,17 @@ def _after_sent(s: Session, send: Send, lead: Lead, now: datetime) -> None:
             enrolment.next_due_at = due_at(now, following, series, lead.time_zone)
 
 
-def deliver(send_ids: list[int], now: datetime) -> dict[str, int]:
-    """Render and send claimed sends over one SMTP connection; record every outcome.
+def deliver(send_ids: list[int], now: datetime, deadline: float) -> dict[str, int]:
+    """Render and send sends claimed at ``now`` over one SMTP connection; record each outcome.
 
-    If the server is down or the connection is lost, the sends not yet tried are deferred by
-    ``SEND_RETRY_BASE`` without spending an attempt (the outage is not theirs), and
-    ``deferred`` in the result tells the caller to stop claiming for this pass.
+    If the server is down or the connection is lost, or ``deadline`` (a ``time.monotonic()``
+    value) passes, the sends not yet tried are deferred by ``SEND_RETRY_BASE`` without spending
+    an attempt (the delay is not theirs), and ``deferred`` in the result tells the caller to
+    stop claiming for this pass.
     """
     counts = {"sent": 0, "retry": 0, "failed": 0, "bounced": 0, "cancelled": 0, "deferred": 0}
     if not send_ids:
         return counts
-    # Claims older than STALE_CLAIM are handed to other workers: stop well before that.
-    deadline = time.monotonic() + STALE_CLAIM.total_seconds() / 2
     with db.new_session() as s:
         loaded = _prefetch(s, send_ids)  # noqa: F841 (held: the identity map only keeps weak refs)
         try:
@@ -198,17 +197,17 @@ def deliver(send_ids: list[int], now: datetime) -> dict[str, int]:
                 for send_id in send_ids:
                     if time.monotonic() > deadline:
                         logger.warning("slow SMTP: the rest of the batch waits for a later pass")
-                        counts["deferred"] = _defer_unsent(s, send_ids, now, "SMTP too slow")
+                        counts["deferred"] += _defer_unsent(s, send_ids, now, "SMTP too slow")
                         break
                     outcome = _deliver_one(s, connection, send_id, now)
                     counts[outcome] += 1
                     s.commit()
         except mail.SendingMisconfigured as e:  # nothing can go out: no email's fault
             logger.error("nothing sent until this is fixed: %s", e)
-            counts["deferred"] = _defer_unsent(s, send_ids, now, str(e))
+            counts["deferred"] += _defer_unsent(s, send_ids, now, str(e))
         except (mail.ConnectionLost, OSError) as e:  # down, unreachable, closing, or cut off
             logger.warning("SMTP unavailable (%s); the rest of the batch waits", e)
-            counts["deferred"] = _defer_unsent(s, send_ids, now, f"SMTP unavailable: {e}")
+            counts["deferred"] += _defer_unsent(s, send_ids, now, f"SMTP unavailable: {e}")
     counts["retry"] += counts["deferred"]
     return counts
 
@@ -227,12 +226,12 @@ def _prefetch(s: Session, send_ids: list[int]) -> list[object]:
 
 
 def _defer_unsent(s: Session, send_ids: list[int], now: datetime, error: str) -> int:
-    """Put the batch's untried sends back in the queue for later; return how many."""
+    """Put the batch's untried sends (still claimed at ``now``) back in the queue for later."""
     s.rollback()
     wait = timedelta(seconds=current_app.config["SEND_RETRY_BASE"])
     result = s.execute(
         update(Send)
-        .where(Send.id.in_(send_ids), Send.status == "sending")
+        .where(Send.id.in_(send_ids), Send.status == "sending", Send.claimed_at == now)
         .values(status="queued", due_at=now + wait, last_error=error[:2000])
     )
     s.commit()

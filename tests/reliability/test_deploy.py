@@ -46,7 +46,6 @@ def env_file(services: dict[str, str]) -> dict[str, str]:
         name, _, value = line.partition("=")
         env[name] = shlex.split(value)[0] if value.startswith(("'", '"')) else value
     env = {k: v.replace(APP, str(ROOT)) for k, v in env.items()}
-    del env["FORMSERVER_DKIM_PRIVATE_KEY_PATH"], env["FORMSERVER_DKIM_DOMAIN"]  # no key here
     del env["FORMSERVER_MAIL_USE_TLS"], env["FORMSERVER_MAIL_USERNAME"]
     del env["FORMSERVER_MAIL_PASSWORD"]
     return env | services
@@ -133,10 +132,13 @@ def test_the_deploy_guide_serves_site_forms_assets_and_mail(
         }
     )
     env["FORMSERVER_SECRET_KEY"] = "deploy-guide-test-secret"
+    dkim_key = block("The DKIM key the worker signs with", "sh").splitlines()[0]  # openssl genrsa
+    env["FORMSERVER_DKIM_PRIVATE_KEY_PATH"] = str(tmp_path / "dkim.key")
     run_bg = {"cwd": ROOT, "env": os.environ | env}
     run = run_bg | {"check": True, "capture_output": True}
     flask = [f"{BIN}/flask", "--app", "formserver"]
     subprocess.run([*flask, "db", "upgrade"], **run)
+    subprocess.run(shlex.split(dkim_key.replace("/etc/lodestone/", f"{tmp_path}/")), **run)
     site = tmp_path / "output"
     for line in block("## 4. Build and publish the site", "sh").strip().splitlines():
         command = line.removeprefix("as_lodestone ").replace(".venv/bin/", f"{BIN}/")
@@ -190,6 +192,7 @@ def test_the_deploy_guide_serves_site_forms_assets_and_mail(
         while not sink.to("ada@example.com") and time.monotonic() < deadline:
             time.sleep(0.2)  # the worker unit sends the asset email from the Redis queue
         assert sink.to("ada@example.com"), (tmp_path / "web.log").read_text()[-2000:]
+        assert sink.raw[0].startswith(b"DKIM-Signature:")  # signed with the guide's key
     finally:
         for proc in procs:
             proc.terminate()
