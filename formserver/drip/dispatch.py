@@ -196,8 +196,8 @@ def deliver(send_ids: list[int], now: datetime, deadline: float) -> dict[str, in
             with mail.connect() as connection:
                 for send_id in send_ids:
                     if time.monotonic() > deadline:
-                        logger.warning("slow SMTP: the rest of the batch waits for a later pass")
-                        counts["deferred"] += _defer_unsent(s, send_ids, now, "SMTP too slow")
+                        logger.warning("pass time limit reached; the rest waits for the next pass")
+                        counts["deferred"] += _defer_unsent(s, send_ids, now, "pass time limit")
                         break
                     outcome = _deliver_one(s, connection, send_id, now)
                     counts[outcome] += 1
