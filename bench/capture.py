@@ -138,6 +138,9 @@ def main() -> int:
             print(ours_pg.line("Lodestone on PostgreSQL"))
             print(f"ratio (PostgreSQL / SQLite): {ours_pg.rate / ours_sqlite.rate:.2f}")
             print(f"rows: PostgreSQL {count_submissions(pg_url)}/{expected} submissions")
+            with engine.begin() as conn:  # leave the database as we found it
+                conn.execute(text("DROP SCHEMA bench CASCADE"))
+            engine.dispose()
     return 0
 
 
