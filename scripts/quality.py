@@ -142,19 +142,21 @@ def lighthouse(url: str, out: Path) -> tuple[dict[str, float], str]:
     return {k: report["categories"][k]["score"] or 0.0 for k in CATEGORIES}, metrics
 
 
+def score_line(name: str, scores: dict[str, float], note: str) -> str:
+    return f"Lighthouse {name:10s} " + "  ".join(f"{k} {v:.2f}" for k, v in scores.items()) + note
+
+
 def judged_scores(name: str, url: str, tmpdir: Path) -> dict[str, float]:
     """Scores of one run, or the per-category median of five when the first falls short."""
     runs: list[dict[str, float]] = []
     for attempt in range(1 + RERUNS):
         scores, metrics = lighthouse(url, tmpdir / f"lh-{name}-{attempt}.json")
         runs.append(scores)
-        line = "  ".join(f"{k} {v:.2f}" for k, v in scores.items())
-        print(f"Lighthouse {name:10s} {line}   ({metrics})")
+        print(score_line(name, scores, f"   ({metrics})"))
         if attempt == 0 and min(scores.values()) >= THRESHOLD:
             return scores
     median = {k: statistics.median(run[k] for run in runs) for k in CATEGORIES}
-    line = "  ".join(f"{k} {v:.2f}" for k, v in median.items())
-    print(f"Lighthouse {name:10s} {line}   (median of {len(runs)} runs)")
+    print(score_line(name, median, f"   (median of {len(runs)} runs)"))
     return median
 
 

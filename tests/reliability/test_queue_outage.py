@@ -92,7 +92,7 @@ def test_a_redis_that_hangs_delays_a_visitor_but_loses_nothing(app_config, smtp,
 
         visitor = threading.Thread(target=visit, daemon=True)
         visitor.start()
-        visitor.join(timeout=60)  # Redis reads time out: 1 s for limits, 5 s for the queue
+        visitor.join(timeout=60)  # Redis reads time out: 1 s for limits, 3 s for the queue
         assert answers == [303]
     with app.app_context():
         lead = db.session().scalar(select(Lead).where(Lead.email == "frozen@example.com"))
