@@ -119,6 +119,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         health,
         mail,
         outbox,
+        security_headers,
         site,
         subscriptions,
         tasks,
@@ -129,6 +130,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
         hops = int(app.config["PROXY_FIX_X_FOR"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    security_headers.init_app(app)  # first: its hook runs after every other one
     db.init_app(app)
     guards.init_app(app)
     errorpages.init_app(app)

@@ -108,6 +108,23 @@ class Browser:
         return response
 
 
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def assert_security_headers(response, csp: str, referrer: str) -> None:  # noqa: ANN001
+    """The headers a browser enforces, each sent once (nginx and the app must not both add one)."""
+    expected = {
+        "Strict-Transport-Security": HSTS,
+        "Content-Security-Policy": csp,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": referrer,
+        "X-Frame-Options": "DENY",
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }
+    sent = {name: response.headers.get_all(name) for name in expected}
+    assert sent == {name: [value] for name, value in expected.items()}
+
+
 @pytest.fixture
 def tools() -> None:
     for tool in ("nginx", "openssl", "rsync"):
@@ -160,8 +177,20 @@ def test_the_deploy_guide_serves_site_forms_assets_and_mail(
         browser = Browser(https)
         home = browser.request("GET", "https://www.example.com/")
         assert home.status == 200 and b"<html" in home.body
+        forms = "https://forms.example.com"
+        site_csp = (
+            "default-src 'self'; script-src 'self'; style-src 'self'; "
+            f"img-src 'self' data: {forms}; font-src 'self'; connect-src 'self' {forms}; "
+            f"form-action 'self' {forms}; "
+            "base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
+        )
+        assert_security_headers(home, site_csp, "strict-origin-when-cross-origin")
         css = browser.request("GET", "https://www.example.com/theme/css/site.css")
-        assert css.status == 200 and css.getheader("Strict-Transport-Security")
+        assert css.status == 200 and css.getheader("Cache-Control") == "max-age=604800"
+        assert_security_headers(css, site_csp, "strict-origin-when-cross-origin")
+        missing = browser.request("GET", "https://www.example.com/no-such-page/")
+        assert missing.status == 404
+        assert_security_headers(missing, site_csp, "strict-origin-when-cross-origin")
         landing = browser.request("GET", "https://www.example.com/lead-nurturing-playbook/")
         form = BeautifulSoup(landing.body, "html.parser").select_one("form.lead-form")
         assert form["action"] == "https://forms.example.com/forms/playbook"
@@ -171,11 +200,16 @@ def test_the_deploy_guide_serves_site_forms_assets_and_mail(
         assert posted.status == 303, posted.body[:500]
         thanks = browser.request("GET", posted.getheader("Location"))
         assert thanks.status == 200
+        page_csp = thanks.getheader("Content-Security-Policy")  # the form server's own
+        assert "style-src 'self' https://www.example.com;" in page_csp  # the theme's host
+        assert_security_headers(thanks, page_csp, "no-referrer")
         link = BeautifulSoup(thanks.body, "html.parser").select_one("a[href*='/download/']")
         download = browser.request("GET", link["href"])
         assert download.status == 200 and download.getheader("X-Accel-Redirect") is None
         asset = "lead-nurturing-playbook.pdf"
         assert download.body == (ROOT / "assets" / asset).read_bytes()
+        file_csp = "default-src 'none'; frame-ancestors 'none'"
+        assert_security_headers(download, file_csp, "no-referrer")  # set by nginx, not the app
         direct = http.client.HTTPConnection("127.0.0.1", upstream)  # behind nginx: gunicorn
         direct.request("GET", urlsplit(link["href"]).path, headers={"Host": "forms.example.com"})
         accel = direct.getresponse()
