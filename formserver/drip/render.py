@@ -1,9 +1,10 @@
-"""Render one email at send time: Jinja merge fields, Markdown, the themed layout, inlined CSS."""
+"""Render one email at send time: Markdown, the themed layout and inlined CSS, then merge fields."""
 
 from __future__ import annotations
 
 import re
 import threading
+import traceback
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -15,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, Tem
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
+from formserver.drip.placeholders import Placeholders
 from formserver.drip.series import Email
 from formserver.errors import SeriesError
 from formserver.fields import FIELDS
@@ -62,8 +64,14 @@ def _render(env: Environment, source: str, context: dict[str, Any], path: Path, 
     try:
         return _compiled(env is _html_env, source).render(context)
     except TemplateError as e:
-        where = line + (getattr(e, "lineno", None) or 1) - 1
+        where = line + (getattr(e, "lineno", None) or _template_line(e)) - 1
         raise SeriesError(path, f"template error: {e}", where) from e
+
+
+def _template_line(error: BaseException) -> int:
+    """The template line a render-time error came from: Jinja puts it in the traceback."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename == "<template>"]
+    return (frames[-1].lineno or 1) if frames else 1
 
 
 _converters = threading.local()
@@ -81,7 +89,54 @@ def plain_text(markdown_source: str) -> str:
     """A readable text part from the same Markdown: links become ``text (url)``."""
     text = MD_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", markdown_source)
     text = re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: m.group(1) or m.group(2), text)
+    return tidy(text)
+
+
+def tidy(text: str) -> str:
+    """At most one blank line in a row, and one newline at the end."""
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+@dataclass(frozen=True)
+class CompiledEmail:
+    """One email after Markdown, layout and inlined CSS: only the merge values are left to fill."""
+
+    html: Template
+    text: Template
+
+
+@lru_cache(maxsize=256)
+def compile_email(
+    body: str, subject: str, preheader: str, layout: Template, site_name: str, marketing: bool
+) -> CompiledEmail:
+    """Markdown, layout and inlined CSS from the template alone, once per version of a step.
+
+    Every Jinja construct is an opaque token while Markdown and the HTML parser run and is put
+    back only in the finished HTML and text, so a lead's value never passes through Markdown:
+    it is escaped text in the HTML part and verbatim text in the text part.
+    """
+    marks = Placeholders(body, subject, preheader)
+    protected = marks.protect(body)
+    content = marks.hide_blocks(marks.unwrap_paragraphs(to_html(marks.autolinks(protected))))
+    unsubscribe = marks.token('{{ unsubscribe_url|default("") }}')
+    preferences = marks.token('{{ preferences_url|default("") }}')
+    html = layout.render(
+        content=Markup(content),
+        subject=marks.protect(subject),
+        preheader=marks.protect(preheader),
+        site_name=site_name,
+        marketing=marketing,
+        offer_title=Markup(marks.token("{{ offer.title }}")),
+        unsubscribe_url=Markup(unsubscribe),
+        preferences_url=Markup(preferences),
+    )
+    text = plain_text(marks.trim_block_lines(protected))
+    if marketing:
+        text += f"\n--\nUnsubscribe: {unsubscribe}\nEmail preferences: {preferences}\n"
+    return CompiledEmail(
+        _html_env.from_string(marks.restore(css_inline.inline(html))),
+        _text_env.from_string(marks.restore(text)),
+    )
 
 
 def render_email(
@@ -90,30 +145,25 @@ def render_email(
     """Subject, preheader, HTML (layout + inlined CSS) and text, all from one template."""
     subject = _render(_text_env, email.subject, context, email.path, 1).strip()
     preheader = _render(_text_env, email.preheader, context, email.path, 1).strip()
-    body_md_html = _render(_html_env, email.body, context, email.path, email.body_line)
-    body_md_text = _render(_text_env, email.body, context, email.path, email.body_line)
-    content = Markup(to_html(body_md_html))
+    # Syntax errors are reported against the body alone, where the line numbers are the file's.
+    try:
+        _compiled(True, email.body)
+    except TemplateError as e:
+        where = email.body_line + (getattr(e, "lineno", None) or 1) - 1
+        raise SeriesError(email.path, f"template error: {e}", where) from e
     name = "email/bare.html" if email.headers.get("layout", "").lower() == "none" else None
     layout = _layout_env(str(theme_templates)).get_template(name or "email/layout.html")
-    html = layout.render(
-        content=content,
-        subject=subject,
-        preheader=preheader,
-        site_name=site_name,
-        marketing=marketing,
-        offer_title=context["offer"]["title"],
-        unsubscribe_url=context.get("unsubscribe_url", ""),
-        preferences_url=context.get("preferences_url", ""),
+    compiled = compile_email(
+        email.body, email.subject, email.preheader, layout, site_name, marketing
     )
-    footer = ""
-    if marketing:
-        footer = (
-            f"\n--\nUnsubscribe: {context['unsubscribe_url']}\n"
-            f"Email preferences: {context['preferences_url']}\n"
-        )
-    return RenderedEmail(
-        subject, preheader, css_inline.inline(html), plain_text(body_md_text) + footer
-    )
+    try:
+        html = compiled.html.render(context)
+        text = tidy(compiled.text.render(context))
+    except TemplateError as e:
+        # Find the line in the file: the same error, from the body rendered on its own.
+        _render(_html_env, email.body, context, email.path, email.body_line)
+        raise SeriesError(email.path, f"template error: {e}", email.body_line) from e
+    return RenderedEmail(subject, preheader, html, text)
 
 
 _layouts: dict[str, Environment] = {}
