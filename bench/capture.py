@@ -66,7 +66,7 @@ def drive(port: int, args: argparse.Namespace) -> loadgen.Result:
 
 def ours(tmp: Path, port: int, db_url: str, args: argparse.Namespace) -> loadgen.Result:
     env = {
-        "FORMSERVER_SECRET_KEY": "bench",
+        "FORMSERVER_SECRET_KEY": "bench-secret-key-not-for-production",
         "FORMSERVER_DATABASE_URL": db_url,
         "FORMSERVER_QUEUE_URL": f"sqlite:///{tmp / f'queue-{port}.db'}",
         "FORMSERVER_RATELIMIT_ENABLED": "false",

@@ -50,7 +50,7 @@ def free_port() -> int:
 def app_for(tmp: Path, name: str, smtp_port: int):  # noqa: ANN201
     return create_app(
         {
-            "SECRET_KEY": "bench",
+            "SECRET_KEY": "bench-secret-key-not-for-production",
             "DATABASE_URL": f"sqlite:///{tmp / f'{name}.db'}",
             "QUEUE_URL": f"sqlite:///{tmp / f'{name}-q.db'}",
             "MAIL_PORT": smtp_port,

@@ -120,7 +120,7 @@ def make_app(url: str, smtp_port: int, tmp: Path, name: str) -> Flask:
     """A production-like app: pooled engine, default batch size, migrated by AUTO_MIGRATE."""
     return create_app(
         {
-            "SECRET_KEY": "bench",
+            "SECRET_KEY": "bench-secret-key-not-for-production",
             "DATABASE_URL": url,
             "QUEUE_URL": f"sqlite:///{tmp / f'{name}-q.db'}",
             "MAIL_PORT": smtp_port,

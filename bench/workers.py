@@ -56,7 +56,7 @@ def environment(url: str, port: int, queue_url: str) -> dict[str, str]:
     return os.environ | {
         "FORMSERVER_DATABASE_URL": url,
         "FORMSERVER_MAIL_PORT": str(port),
-        "FORMSERVER_SECRET_KEY": "bench",
+        "FORMSERVER_SECRET_KEY": "bench-secret-key-not-for-production",
         "FORMSERVER_AUTO_MIGRATE": "false",
         "FORMSERVER_QUEUE_URL": queue_url,
         "FORMSERVER_SEND_BATCH_SIZE": "100",
@@ -65,7 +65,12 @@ def environment(url: str, port: int, queue_url: str) -> dict[str, str]:
 
 def migrated_app(url: str, port: int, queue_url: str) -> Flask:
     return create_app(
-        {"SECRET_KEY": "bench", "DATABASE_URL": url, "MAIL_PORT": port, "QUEUE_URL": queue_url}
+        {
+            "SECRET_KEY": "bench-secret-key-not-for-production",
+            "DATABASE_URL": url,
+            "MAIL_PORT": port,
+            "QUEUE_URL": queue_url,
+        }
     )
 
 

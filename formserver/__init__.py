@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -10,14 +9,6 @@ from urllib.parse import urlsplit
 from flask import Flask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def _dev_secret(instance_path: Path) -> str:
-    """A random key kept in the instance folder, so dev links survive restarts."""
-    key_file = instance_path / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(32))
-    return key_file.read_text().strip()
 
 
 def defaults(instance_path: Path) -> dict[str, Any]:
@@ -46,6 +37,7 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "ASSET_DELIVERY": "stream",
         "ASSET_ACCEL_PREFIX": "/protected-assets/",
         "EMAIL_CHECK_DELIVERABILITY": False,
+        "INTERNATIONAL_EMAIL": "send",  # or "refuse": no non-ASCII before the @ (docs/settings.md)
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
@@ -53,6 +45,13 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_SWALLOW_ERRORS": True,
         "FORM_RATE_LIMIT": "20 per minute",
+        "STAMP_RATE_LIMIT": "60 per minute",
+        "BEACON_RATE_LIMIT": "60 per minute",
+        "PIXEL_RATE_LIMIT": "120 per minute",
+        "API_AUTH_FAILURE_RATE_LIMIT": "10 per minute",
+        "ALLOW_NULL_ORIGIN": True,
+        "FORM_MIN_FILL_SECONDS": 3,
+        "FORM_STAMP_MAX_AGE": 24 * 3600,
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": 8025,
         "MAIL_USE_TLS": False,
@@ -71,10 +70,16 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "SEND_BATCH_SIZE": 200,
         "SEND_MAX_ATTEMPTS": 8,
         "SEND_RETRY_BASE": 60,
+        "SEND_QUARANTINE_AFTER": 3,
+        # Webhooks may not reach loopback, private or link-local addresses (metadata) unless on.
+        "WEBHOOK_ALLOW_PRIVATE": False,
         "DEV": False,
         "OUTBOX_PATH": None,
         "DEV_ADMIN_EMAIL": "admin@lodestone.example",
         "DEV_ADMIN_PASSWORD": "lodestone-dev",
+        "ADMIN_SESSION_IDLE_MINUTES": 30,
+        "ADMIN_SESSION_MAX_HOURS": 12,
+        "ADMIN_LOGIN_MAX_DELAY": 300,
         "SESSION_COOKIE_SECURE": True,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -101,8 +106,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     if app.config["DEV"]:
         _development(app.config, instance)
-    if not app.config["SECRET_KEY"]:
-        app.config["SECRET_KEY"] = _dev_secret(instance)
+    from formserver import secrets_check  # development key, or production refuses a weak one
+
+    secrets_check.configure(app, instance)
     if app.config["ALLOWED_ORIGINS"] is None:
         site = urlsplit(app.config["SITE_URL"])
         app.config["ALLOWED_ORIGINS"] = [f"{site.scheme}://{site.netloc}"]

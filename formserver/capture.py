@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from flask import (
     Blueprint,
@@ -19,19 +20,25 @@ from flask import (
 )
 from werkzeug.datastructures import MultiDict
 
-from formserver import catalog, db, forms, leads
-from formserver.guards import check_origin, client_ip, form_rate_limit, limiter, origin_of
+from formserver import catalog, db, leads, timetrap
+from formserver.errorpages import wants_json
+from formserver.guards import (
+    check_origin,
+    client_ip,
+    form_rate_limit,
+    limiter,
+    origin_of,
+    stamp_rate_limit,
+)
+from formserver.jsonbody import read_json
 from formserver.offers import Offer
 from formserver.tokens import make_token
 
+if TYPE_CHECKING:  # the form classes (WTForms, email-validator) load with the first post
+    from formserver import forms
+
 logger = logging.getLogger(__name__)
 bp = Blueprint("capture", __name__)
-
-
-def wants_json() -> bool:
-    """True when the client asked for JSON (our script does) or sent JSON."""
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return request.is_json or best == "application/json"
 
 
 def public_url(path: str) -> str:
@@ -49,7 +56,7 @@ def posted_data() -> MultiDict:
     """The submission as a MultiDict, from a form body or a JSON object of strings."""
     if not request.is_json:
         return request.form
-    body = request.get_json(silent=True)
+    body = read_json(request)
     if not isinstance(body, dict):
         abort(400, description="The request body must be a JSON object.")
     bad = sorted(k for k, v in body.items() if v is not None and not isinstance(v, str | bool))
@@ -85,14 +92,19 @@ def _success(offer: Offer, lead_id: int | None, confirmed: bool) -> Response:
 
 
 def _invalid(offer: Offer, form: forms.LeadFormBase, data: MultiDict) -> tuple[Response, int]:
+    from formserver import forms
+
     errors = {name: list(errs) for name, errs in form.errors.items() if name != "website"}
     message = "Please correct the highlighted fields."
     if wants_json():
         return jsonify(errors=errors, message=message), 422
+    # The visitor's own stamp goes back (it passed the trap): a fresh one would make a quick
+    # fix, such as ticking the forgotten consent box, look like a bot.
+    stamp = (form.stamp.data or "")[:200]
     page = render_template(
         "form_page.html",
         offer=offer,
-        values=forms.form_values(data, offer),
+        values=forms.form_values(data, offer) | {timetrap.STAMP_FIELD: stamp},
         errors=errors,
         form_error=message,
         action=url_for("capture.submit", offer_id=offer.id),
@@ -109,9 +121,16 @@ def submit(offer_id: str):  # noqa: ANN201
     limit = current_app.config["MAX_FIELD_LENGTH"]
     if any(len(value) > limit for value in data.values()):
         abort(422, description=f"A value is longer than {limit} characters.")
+    from formserver import forms
+
     form = forms.bind(offer, data, current_app.config["EMAIL_CHECK_DELIVERABILITY"])
     if form.is_bot:
         logger.info("honeypot filled on offer %s: fake success", offer.id)
+        return _success(offer, None, confirmed=False)
+    trapped = timetrap.bot_reason(offer.id, form.stamp.data or "", datetime.now(UTC))
+    if trapped:
+        # Treated like the honeypot: a bot told it failed would just change its timing.
+        logger.info("form stamp %s on offer %s: fake success", trapped, offer.id)
         return _success(offer, None, confirmed=False)
     if not form.validate():
         return _invalid(offer, form, data)
@@ -150,6 +169,16 @@ def thanks(token: str):  # noqa: ANN201
     lead, offer, token = read_download_token(token)
     download_url = public_url(url_for("delivery.download", token=token))
     return render_template("thanks.html", offer=offer, download_url=download_url)
+
+
+@bp.get("/forms/<offer_id>/stamp")
+@limiter.limit(stamp_rate_limit)
+def stamp(offer_id: str) -> Response:
+    """The signed render time that the landing page's script puts in the form's hidden field."""
+    offer = offer_or_404(offer_id)
+    response = jsonify(stamp=timetrap.make_stamp(offer.id, datetime.now(UTC)))
+    response.headers["Cache-Control"] = "no-store"  # a cached stamp would age for everyone
+    return response
 
 
 @bp.get("/forms/<offer_id>/check-your-inbox")

@@ -1,22 +1,32 @@
-"""The database engine and sessions, stored on the app; migrations run through Alembic."""
+"""The database engine and sessions, stored on the app; migrations run through Alembic.
+
+Alembic is imported only to migrate: at start-up one query of its version table tells whether
+the stored schema is the code's, and only a database behind the code pays for an Alembic run.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app, g
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
 logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
+_REVISION_LINE = re.compile(r'^(down_)?revision\b[^=]*=\s*(?:"([^"]*)"|None)', re.M)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
@@ -45,6 +55,8 @@ def make_engine(url: str, pooled: bool = True) -> Engine:
 
 
 def alembic_config(url: str) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -53,7 +65,41 @@ def alembic_config(url: str) -> AlembicConfig:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at ``url`` to ``revision``."""
+    from alembic import command
+
     command.upgrade(alembic_config(url), revision)
+
+
+@cache
+def code_revision() -> str:
+    """The head revision of ``migrations/versions/``, read from the files (no Alembic import).
+
+    The one revision that no other file names as its ``down_revision``; the migration test
+    checks this equals Alembic's own head.
+    """
+    revisions, parents = set(), set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        for down, value in _REVISION_LINE.findall(path.read_text()):
+            (parents if down else revisions).add(value)
+    heads = revisions - parents
+    if len(heads) != 1:
+        raise RuntimeError(f"migrations must have one head, found {sorted(heads)}")
+    return heads.pop()
+
+
+def stored_revision(engine: Engine) -> str | None:
+    """The schema revision the database holds, None when it has no Alembic version table."""
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except DBAPIError:  # no table yet (a new database): it needs the migrations
+        return None
+
+
+def migrate_if_behind(engine: Engine, url: str) -> None:
+    """Run Alembic only when the stored revision is not the code's head."""
+    if stored_revision(engine) != code_revision():
+        upgrade(url)
 
 
 def init_app(app: Flask) -> None:
@@ -64,7 +110,7 @@ def init_app(app: Flask) -> None:
     engine = make_engine(url, pooled=not app.testing)
     app.extensions["db"] = sessionmaker(engine, expire_on_commit=False)
     if app.config["AUTO_MIGRATE"]:
-        upgrade(url)
+        migrate_if_behind(engine, url)
     app.teardown_appcontext(_close_session)
 
 

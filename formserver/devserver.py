@@ -7,12 +7,9 @@ import sys
 from pathlib import Path
 
 import click
-from aiosmtpd.controller import Controller
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
-
-from formserver.outbox import OutboxHandler
 
 
 def _spawn(*args: str) -> subprocess.Popen:
@@ -27,6 +24,10 @@ def dev_command(host: str, port: int) -> None:
     """Serve site and forms on one origin, run the worker, an SMTP sink and site rebuilds."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     cfg = app.config
+    from aiosmtpd.controller import Controller  # the dev sink: only this command needs it
+
+    from formserver.outbox import OutboxHandler
+
     sink = Controller(
         OutboxHandler(Path(cfg["OUTBOX_PATH"])), hostname="127.0.0.1", port=cfg["MAIL_PORT"]
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 logger = logging.getLogger(__name__)
@@ -24,20 +24,23 @@ TITLES = {
 }
 
 
-def _wants_json() -> bool:
+def wants_json() -> bool:
+    """True when the client asked for JSON (our script does) or sent JSON."""
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return request.is_json or best == "application/json"
 
 
 def render_error(status: int, message: str):  # noqa: ANN201
     """One error answer in the client's language: JSON for scripts, the site's theme for people."""
-    if _wants_json():
+    if wants_json():
         return jsonify(error=message), status
     title = TITLES.get(status, "Error")
     return render_template("error.html", status=status, title=title, message=message), status
 
 
 def _http(e: HTTPException):  # noqa: ANN202
+    if e.response is not None:  # the raiser built the answer (the tracking pixel's image)
+        return e.response
     if e.code == 429:
         return render_error(429, "Too many requests from your address. Please wait a minute.")
     return render_error(e.code or 500, e.description or TITLES.get(e.code or 500, "Error"))
@@ -46,6 +49,13 @@ def _http(e: HTTPException):  # noqa: ANN202
 def _database(e: Exception):  # noqa: ANN202
     logger.error("database unavailable: %s", e.__class__.__name__)
     return render_error(503, "We are having a short outage. Please try again in a minute.")
+
+
+def _bad_value(e: DataError):  # noqa: ANN202
+    # The database refused a value the request carried (a NUL, a number out of range): the
+    # input is at fault, not the server; the routes check their input, this is the last net.
+    logger.warning("database refused a value: %s", str(e.orig).splitlines()[0][:200])
+    return render_error(400, "A value in your request cannot be used.")
 
 
 def _unexpected(e: InternalServerError):  # noqa: ANN202
@@ -57,4 +67,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http)
     app.register_error_handler(OperationalError, _database)
     app.register_error_handler(DBAPIError, _database)
+    app.register_error_handler(DataError, _bad_value)
     app.register_error_handler(InternalServerError, _unexpected)

@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, Form, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
@@ -25,7 +26,11 @@ def no_line_breaks(form: Form, field: Any) -> None:
 
 
 class EmailAddress:
-    """Validate with email-validator and keep its normalized, lower-cased form."""
+    """Validate with email-validator and keep its normalized, lower-cased form.
+
+    Internationalised addresses (RFC 6531) are accepted unless ``INTERNATIONAL_EMAIL`` is
+    "refuse": then a non-ASCII local part, which only an SMTPUTF8 relay can carry, is refused.
+    """
 
     def __init__(self, check_deliverability: bool = False) -> None:
         self.check_deliverability = check_deliverability
@@ -35,6 +40,11 @@ class EmailAddress:
             info = validate_email(field.data or "", check_deliverability=self.check_deliverability)
         except EmailNotValidError as e:
             raise ValidationError(f"Please enter a valid email address ({e}).") from e
+        if not info.local_part.isascii() and current_app.config["INTERNATIONAL_EMAIL"] == "refuse":
+            raise ValidationError(
+                "Please use an address with only unaccented letters, digits and . _ - + "
+                "before the @: we cannot deliver to this one."
+            )
         field.data = info.normalized.lower()
 
 
@@ -43,7 +53,7 @@ def _strip(value: Any) -> Any:
 
 
 class LeadFormBase(Form):
-    """Fields every lead form carries: attribution, time zone and the honeypot."""
+    """Fields every lead form carries: attribution, time zone, the honeypot and the stamp."""
 
     utm_source = StringField(validators=[Optional(), Length(max=200), no_line_breaks])
     utm_medium = StringField(validators=[Optional(), Length(max=200), no_line_breaks])
@@ -52,6 +62,8 @@ class LeadFormBase(Form):
     utm_content = StringField(validators=[Optional(), Length(max=200), no_line_breaks])
     tz = StringField(validators=[Optional(), Length(max=64), no_line_breaks])
     website = StringField(validators=[Optional(), Length(max=2000)])
+    # The time-trap's signed render time (formserver/timetrap.py); judged before validation.
+    stamp = StringField()
 
     @property
     def is_bot(self) -> bool:

@@ -1,8 +1,14 @@
-"""Building and sending messages: Flask-Mail over SMTP, RFC 8058 headers, optional DKIM."""
+"""Building and sending messages: Flask-Mail over SMTP, RFC 8058 headers, optional DKIM.
+
+Every sender (drip steps, the asset, confirm and renewal emails, test sends) goes through
+``build`` and ``send`` here, so an internationalised address is handled the same everywhere.
+"""
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import logging
 import smtplib
 from dataclasses import dataclass
 from email import policy
@@ -11,18 +17,22 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import dkim
-import dkim.crypto
 from flask import Flask, current_app
 from flask_mail import Connection, Mail, Message
 
+# Undeliverable is re-exported: callers catch it as mail.Undeliverable beside the other failures.
+from formserver.addresses import Undeliverable as Undeliverable
+from formserver.addresses import offers_smtputf8, wire_address
 from formserver.drip.render import RenderedEmail
 from formserver.errors import FormServerError
 
+logger = logging.getLogger(__name__)
 mail = Mail()
 # Header values are written as built: Flask-Mail's SMTP policy re-encodes long ones as RFC 2047
 # encoded-words, which breaks List-Unsubscribe (providers need the bare <URL>), and is slower.
 WIRE = policy.compat32.clone(linesep="\r\n", max_line_length=998)
+# The same, for a message sent with SMTPUTF8: a non-ASCII address goes into To as UTF-8 (RFC 6532).
+WIRE_UTF8 = policy.SMTPUTF8.clone(max_line_length=998)
 
 
 class HeaderInjection(FormServerError):
@@ -61,6 +71,19 @@ class TimedConnection(Connection):
         if self.mail.username and self.mail.password:
             host.login(self.mail.username, self.mail.password)
         return host
+
+    def reopen(self) -> None:
+        """Drop this connection and open a fresh one (``OSError`` when the relay is gone)."""
+        if self.host is not None:
+            self.host.close()
+            self.host = self.configure_host()
+
+    def __exit__(self, *exc_info: object) -> None:
+        # QUIT on a connection the relay already dropped must not hide what ended the batch.
+        try:
+            super().__exit__(*exc_info)  # type: ignore[arg-type]
+        except (smtplib.SMTPException, OSError):
+            self.host.close()
 
 
 def connect() -> TimedConnection:
@@ -120,9 +143,17 @@ def build(rendered: RenderedEmail, env: Envelope) -> Message:
     return message
 
 
-def to_bytes(message: Message) -> bytes:
-    """The message as it goes on the wire (Flask-Mail builds the MIME tree, we serialise it)."""
-    return message._message().as_bytes(policy=WIRE)
+def to_bytes(message: Message, to: str | None = None, utf8: bool = False) -> bytes:
+    """The message as it goes on the wire, its To header ``to`` (the address as the relay takes it).
+
+    Flask-Mail builds the MIME tree; we write the To header, because Flask-Mail's own refuses a
+    non-ASCII local part (``formataddr`` raises), and serialise with UTF-8 headers when ``utf8``.
+    """
+    blank = copy.copy(message)
+    blank.recipients = []
+    mime = blank._message()
+    mime.replace_header("To", to or ", ".join(message.recipients))
+    return mime.as_bytes(policy=WIRE_UTF8 if utf8 else WIRE)
 
 
 DKIM_SETTINGS = ("DKIM_DOMAIN", "DKIM_SELECTOR", "DKIM_PRIVATE_KEY_PATH")
@@ -131,6 +162,8 @@ DKIM_SETTINGS = ("DKIM_DOMAIN", "DKIM_SELECTOR", "DKIM_PRIVATE_KEY_PATH")
 @lru_cache(maxsize=4)
 def _parsed_key(path: str, stamp: tuple[int, int, int]) -> bytes:  # noqa: ARG001 (cache key)
     """The key file's bytes, once they parse as a private key; read again when the file changes."""
+    import dkim.crypto  # only where mail is signed: dkimpy pulls in dnspython
+
     key = Path(path).read_bytes()
     try:
         dkim.crypto.parse_pem_private_key(key)
@@ -164,6 +197,8 @@ def _dkim_sign(raw: bytes) -> bytes:
     key = _dkim_key()
     if key is None:
         return raw
+    import dkim
+
     cfg = current_app.config
     signed = [
         b"From",
@@ -193,12 +228,23 @@ def _dkim_sign(raw: bytes) -> bytes:
 
 
 def send(connection, message: Message) -> None:  # noqa: ANN001
-    """Send over an open Flask-Mail connection, DKIM-signed when configured."""
-    raw = _dkim_sign(to_bytes(message))
-    if connection.host is None:  # MAIL_SUPPRESS_SEND: Flask-Mail opened no connection
+    """Send over an open Flask-Mail connection, DKIM-signed when configured.
+
+    A non-ASCII address goes as given with ``SMTPUTF8`` when the relay offers it; otherwise its
+    domain is IDNA-encoded, and a non-ASCII local part raises ``Undeliverable``.
+    """
+    host = connection.host  # None with MAIL_SUPPRESS_SEND: Flask-Mail opened no connection
+    try:
+        smtputf8 = offers_smtputf8(host)
+    except (smtplib.SMTPException, OSError) as e:  # EHLO failed: the connection, not this email
+        raise ConnectionLost(str(e)) from e
+    recipients = [wire_address(address, smtputf8) for address in message.recipients]
+    utf8 = not all(address.isascii() for address in recipients)
+    raw = _dkim_sign(to_bytes(message, ", ".join(recipients), utf8))
+    if host is None:
         return
     try:
-        refused = connection.host.sendmail(message.sender, message.send_to, raw)
+        refused = host.sendmail(message.sender, recipients, raw, ["SMTPUTF8"] if utf8 else [])
     except smtplib.SMTPRecipientsRefused as e:
         code = next(iter(e.recipients.values()))[0]
         raise _failure(code)(str(e)) from e
@@ -208,6 +254,21 @@ def send(connection, message: Message) -> None:  # noqa: ANN001
         raise ConnectionLost(str(e)) from e
     if refused:
         raise PermanentFailure(str(refused))
+
+
+def recover(connection) -> None:  # noqa: ANN001
+    """After an email failed half-way: reset the SMTP transaction, or open a fresh connection.
+
+    Without this the next email's ``MAIL FROM`` would meet the failed one's open transaction
+    (503) and bounce an innocent lead. Raises ``OSError`` if no fresh connection can be had.
+    """
+    if connection.host is None:
+        return
+    try:
+        connection.host.rset()
+    except (smtplib.SMTPException, OSError) as e:
+        logger.warning("SMTP connection unusable after a failed email (%s): reconnecting", e)
+        connection.reopen()
 
 
 def _failure(code: int) -> type[FormServerError]:

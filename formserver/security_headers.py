@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Request, current_app, request
 from werkzeug.wrappers import Response
 
+from formserver import site_settings
 from formserver.guards import origin_of
 
 logger = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def carries_token(req: Request) -> bool:
 def add_security_headers(response: Response) -> Response:
     """after_request: the headers every answer carries, unless a view set its own on purpose."""
     config = current_app.config
-    site_url = current_app.extensions.get("site_context", {}).get("SITEURL") or ""
+    site_url = site_settings.context().get("SITEURL") or ""
     preview = request.endpoint in EMAIL_PREVIEW_ENDPOINTS
     headers = response.headers
     headers.setdefault(

@@ -43,6 +43,9 @@ def _start_and_zone() -> tuple[datetime, str]:
         except ValueError:
             abort(400, description="start must be an ISO date-time, e.g. 2026-12-01T09:00")
         start = start.replace(tzinfo=UTC) if start.tzinfo is None else start
+    # A timeline runs months past its start: keep the start where every step still has a date.
+    if not datetime(1970, 1, 1, tzinfo=UTC) <= start <= datetime(9000, 1, 1, tzinfo=UTC):
+        abort(400, description="start must be between 1970 and 9000")
     return start, zone
 
 

@@ -3,33 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, send_from_directory
 from jinja2 import ChoiceLoader, FileSystemLoader
-from pelican.settings import read_settings
+
+from formserver.site_settings import context
 
 bp = Blueprint("site", __name__)
-
-# Pelican settings that the theme's base.html reads.
-THEME_SETTINGS = (
-    "SITENAME",
-    "SITESUBTITLE",
-    "SITEURL",
-    "DEFAULT_LANG",
-    "MENUITEMS",
-    "FEED_ALL_ATOM",
-    "FEED_DOMAIN",
-    "THEME_STATIC_DIR",
-    "FORMSERVER_URL",
-    "COPYRIGHT",
-)
-
-
-def site_context(settings_file: str) -> dict[str, Any]:
-    """The theme variables from the Pelican settings file, as the static build sees them."""
-    settings = read_settings(settings_file)
-    return {key: settings.get(key) for key in THEME_SETTINGS}
 
 
 @bp.get("/", defaults={"path": "index.html"})
@@ -55,9 +35,6 @@ def init_app(app: Flask) -> None:
             FileSystemLoader(str(theme_templates)),
         ]
     )
-    context = site_context(app.config["SITE_SETTINGS"])
     if app.config["SERVE_SITE"]:
-        context["SITEURL"] = ""
         app.register_blueprint(bp)
-    app.extensions["site_context"] = context
-    app.context_processor(lambda: dict(current_app.extensions["site_context"]))
+    app.context_processor(lambda: dict(context()))

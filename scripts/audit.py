@@ -63,8 +63,10 @@ def main() -> int:
         name = dep["name"]
         if "skip_reason" not in dep:
             by_pip_audit += 1
-            found += [f"{name} {dep['version']}: {v['id']} (fix: {v['fix_versions']})"
-                      for v in dep.get("vulns", [])]
+            found += [
+                f"{name} {dep['version']}: {v['id']} (fix: {v['fix_versions']})"
+                for v in dep.get("vulns", [])
+            ]
             continue
         match = SKIPPED.search(dep["skip_reason"])
         if match is None:  # e.g. the project itself, installed from this checkout
@@ -77,8 +79,10 @@ def main() -> int:
             continue
         by_project += 1
         found += [f"{name} {version}: {v['id']} (fix: {v.get('fixed_in')})" for v in advisories]
-    print(f"audited {by_pip_audit + by_project} packages "
-          f"({by_pip_audit} by pip-audit, {by_project} from PyPI's project advisories)")
+    print(
+        f"audited {by_pip_audit + by_project} packages "
+        f"({by_pip_audit} by pip-audit, {by_project} from PyPI's project advisories)"
+    )
     for line in not_audited:
         print(f"not audited: {line}")
     for line in found:

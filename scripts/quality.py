@@ -169,7 +169,7 @@ def main() -> int:
         base = f"http://127.0.0.1:{port}"
         app = create_app(
             {
-                "SECRET_KEY": "quality",
+                "SECRET_KEY": "quality-run-secret-key-not-for-production",
                 "DATABASE_URL": f"sqlite:///{tmpdir / 'q.db'}",
                 "QUEUE_URL": f"sqlite:///{tmpdir / 'queue.db'}",
                 "SERVE_SITE": True,

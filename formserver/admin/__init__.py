@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 from flask import Flask
-from flask_wtf.csrf import generate_csrf
 from sqlalchemy.exc import IntegrityError
 
 logger = logging.getLogger(__name__)
@@ -28,6 +27,13 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+def _csrf_token() -> str:
+    """Flask-WTF's token for a page's forms; WTForms loads with the first page that has one."""
+    from flask_wtf.csrf import generate_csrf
+
+    return generate_csrf()
+
+
 def init_app(app: Flask) -> None:
     """Register the dashboard, its login gate, tracking, the API, webhooks and `flask admin`."""
     for key, value in DEFAULTS.items():
@@ -46,7 +52,7 @@ def init_app(app: Flask) -> None:
     app.after_request(guard.no_store)
     app.context_processor(guard.template_context)
     app.add_template_filter(funnel.percent, "pct")
-    app.jinja_env.globals["csrf_token"] = generate_csrf
+    app.jinja_env.globals["csrf_token"] = _csrf_token
     app.cli.add_command(cli.admin_cli)
     webhook_tasks.init_app(app)
     if app.config.get("DEV"):

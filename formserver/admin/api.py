@@ -8,7 +8,6 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
@@ -16,6 +15,8 @@ from werkzeug.wrappers import Response
 
 from formserver import db
 from formserver.admin import hooks, tags, webhooks
+from formserver.guards import api_auth_failure_rate_limit, limiter
+from formserver.jsonbody import read_json
 from formserver.models import Event, Lead
 from formserver.offers import OFFER_ID
 
@@ -57,6 +58,8 @@ def validate(body: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
     if unknown:
         errors["body"] = [f"unknown key(s): {', '.join(unknown)}"]
     email = body.get("email")
+    from email_validator import EmailNotValidError, validate_email  # loaded by the first call
+
     try:
         if not isinstance(email, str):
             raise EmailNotValidError("must be a string")
@@ -93,15 +96,15 @@ def validate(body: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
 
 
 @bp.post("/events")
+# Only refused tokens count: a busy CRM is never slowed, a token-guesser gets 429s.
+@limiter.limit(api_auth_failure_rate_limit, deduct_when=lambda r: r.status_code == 401)
 def post_event() -> Response:
     """Record a conversion (201) or add a tag (201 new, 200 already there)."""
     if not authorized(request.headers.get("Authorization")):
         return _error(401, "a valid bearer token is required")
     if not request.is_json:
         return _error(415, "send application/json")
-    body = request.get_json(silent=True)
-    if body is None:
-        return _error(400, "the body is not valid JSON")
+    body = read_json(request)  # a 400 in JSON, through json_error, when it is not valid
     clean, errors = validate(body)
     if errors:
         return _error(422, "the request is not valid", errors=errors)

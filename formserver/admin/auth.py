@@ -1,9 +1,10 @@
-"""Logging marketers in and out: hashed passwords, a session cookie, throttled failures."""
+"""Logging marketers in and out: strong hashed passwords, revocable sessions, throttled failures."""
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from functools import cache
+from typing import TYPE_CHECKING
 
 from flask import (
     Blueprint,
@@ -16,45 +17,75 @@ from flask import (
     session,
     url_for,
 )
-from flask_wtf import FlaskForm
-from limits import parse
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
 
 from formserver import db
+from formserver.admin import sessions, throttle
 from formserver.admin.models import AdminUser
+
+if TYPE_CHECKING:
+    from formserver.admin.login_form import LoginForm
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
 
-SESSION_KEY = "admin_user_id"
-# Checked against when the email is unknown, so a miss costs as long as a hit.
-_DUMMY_HASH = generate_password_hash("lodestone-timing-equaliser")
+SESSION_KEY = sessions.USER_KEY
+MIN_PASSWORD_LENGTH = 12
+MIN_PASSWORD_SCORE = 3  # zxcvbn: 3 is "safely unguessable", about 10^10 guesses
+# Words anyone attacking this dashboard would try first.
+GUESSABLE_WORDS = ["lodestone", "admin", "dashboard", "marketing", "password"]
 
 
-class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=500)])
+@cache
+def _dummy_hash() -> str:
+    """Checked against for an unknown email, so a miss costs as long as a hit.
+
+    Made on first use, not at import: hashing costs a tenth of a second of every start-up.
+    """
+    return generate_password_hash("lodestone-timing-equaliser")
 
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-def create_user(s: Session, email: str, password: str) -> AdminUser:
-    """Add a dashboard user, or reset the password of an existing one."""
-    if len(password) < 8:
-        raise ValueError("the password needs at least 8 characters")
+def password_problem(password: str, email: str) -> str | None:
+    """Why ``password`` is too weak for a dashboard login, or None when it is strong enough."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"the password needs at least {MIN_PASSWORD_LENGTH} characters"
+    local, _, domain = email.partition("@")
+    # zxcvbn's cost grows with length; the first 100 characters decide any realistic guess.
+    from zxcvbn import zxcvbn  # only where a password is set
+
+    result = zxcvbn(password[:100], user_inputs=[email, local, domain, *GUESSABLE_WORDS])
+    if result["score"] >= MIN_PASSWORD_SCORE:
+        return None
+    feedback = result["feedback"]
+    hints = " ".join(filter(None, [feedback.get("warning"), *feedback.get("suggestions", [])]))
+    reason = f"the password is too easy to guess (strength {result['score']} of 4, "
+    reason += f"{MIN_PASSWORD_SCORE} needed)"
+    return f"{reason}: {hints}" if hints else f"{reason}: use four or more uncommon words"
+
+
+def create_user(s: Session, email: str, password: str, *, check_strength: bool = True) -> AdminUser:
+    """Add a dashboard user, or reset the password of an existing one (ending its sessions).
+
+    ``check_strength=False`` is for the development login only, whose password is public.
+    """
     email = normalize_email(email)
     if "@" not in email or len(email) > 254:
         raise ValueError(f"{email!r} is not an email address")
+    problem = password_problem(password, email) if check_strength else None
+    if problem:
+        raise ValueError(problem)
     user = s.scalar(select(AdminUser).where(AdminUser.email == email))
     if user is None:
-        user = AdminUser(email=email)
+        user = AdminUser(email=email, session_version=1)
         s.add(user)
+    else:
+        sessions.end_everywhere(user)  # a new password: whoever had the old one is out
     user.password_hash = generate_password_hash(password)
     return user
 
@@ -63,16 +94,15 @@ def authenticate(s: Session, email: str, password: str) -> AdminUser | None:
     """The user whose email and password match, else None (in constant-ish time)."""
     user = s.scalar(select(AdminUser).where(AdminUser.email == normalize_email(email)))
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     return user if check_password_hash(user.password_hash, password) else None
 
 
 def current_user() -> AdminUser | None:
-    """The logged-in user of this request, loaded once."""
+    """The logged-in user of this request, loaded and checked once (version, timeouts)."""
     if "admin_user" not in g:
-        user_id = session.get(SESSION_KEY)
-        g.admin_user = db.session().get(AdminUser, user_id) if isinstance(user_id, int) else None
+        g.admin_user = sessions.load_user(sessions.utcnow())
     return g.admin_user
 
 
@@ -82,34 +112,10 @@ def ensure_dev_user(app) -> None:  # noqa: ANN001
         email = normalize_email(app.config["DEV_ADMIN_EMAIL"])
         if s.scalar(select(func.count()).where(AdminUser.email == email)):
             return
-        create_user(s, email, app.config["DEV_ADMIN_PASSWORD"])
+        # Its password is printed by `make run` and in the README: no strength to check.
+        create_user(s, email, app.config["DEV_ADMIN_PASSWORD"], check_strength=False)
         s.commit()
         logger.info("created the development admin user %s", email)
-
-
-def _limiters() -> list:
-    return [lim for lim in current_app.extensions.get("limiter", ()) if lim.enabled]
-
-
-def _throttle_keys(email: str) -> list[tuple[str, str]]:
-    return [("ip", request.remote_addr or "-"), ("email", normalize_email(email)[:254])]
-
-
-def login_throttled(email: str) -> bool:
-    """True when this IP or this email has failed too often lately."""
-    item = parse(current_app.config["ADMIN_LOGIN_RATE_LIMIT"])
-    return any(
-        not lim.limiter.test(item, "admin-login", *key)
-        for lim in _limiters()
-        for key in _throttle_keys(email)
-    )
-
-
-def _count_failure(email: str) -> None:
-    item = parse(current_app.config["ADMIN_LOGIN_RATE_LIMIT"])
-    for lim in _limiters():
-        for key in _throttle_keys(email):
-            lim.limiter.hit(item, "admin-login", *key)
 
 
 def safe_next(target: str | None) -> str:
@@ -120,28 +126,47 @@ def safe_next(target: str | None) -> str:
     return url_for("admin.offers.index")
 
 
+def _owner_ip(email: str) -> str | None:
+    """The address this account last logged in from (None for an unknown email)."""
+    query = select(AdminUser.last_login_ip).where(AdminUser.email == normalize_email(email))
+    return db.session().scalar(query)
+
+
+def _throttled(scope: str, seconds: int, form: LoginForm):  # noqa: ANN202
+    logger.warning("admin login throttled (%s) for %s", scope, request.remote_addr)
+    where = "for this account" if scope == "account" else "from your address"
+    message = f"Too many failed attempts {where}. Wait {seconds} seconds and try again."
+    form.form_errors.append(message)
+    response = current_app.make_response((render_template("admin/login.html", form=form), 429))
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():  # noqa: ANN201
     if request.method == "GET" and current_user() is not None:
         return redirect(safe_next(request.args.get("next")), 303)
+    from formserver.admin.login_form import LoginForm  # WTForms loads with the login page
+
     form = LoginForm()
     status = 200
     if request.method == "POST":
-        email = request.form.get("email", "")
-        if login_throttled(email):
-            logger.warning("admin login throttled for %s", request.remote_addr)
-            form.form_errors.append("Too many failed attempts. Wait a minute and try again.")
-            return render_template("admin/login.html", form=form), 429
+        account = normalize_email(request.form.get("email", ""))[:254]
+        owner_ip = _owner_ip(account)
+        wait = throttle.wait_for(account, owner_ip)
+        if wait is not None:
+            return _throttled(*wait, form)
         if form.validate_on_submit():
             user = authenticate(db.session(), form.email.data, form.password.data)
             if user is not None:
-                session.clear()  # a fresh session: no fixation
-                session[SESSION_KEY] = user.id
-                user.last_login_at = datetime.now(UTC)
+                now = sessions.utcnow()
+                sessions.start(user, now)
+                user.last_login_at = now
+                user.last_login_ip = throttle.address()
                 db.session().commit()
                 logger.info("admin %s logged in", user.id)
                 return redirect(safe_next(request.args.get("next")), 303)
-            _count_failure(email)
+            throttle.count_failure(account, owner_ip)
             form.form_errors.append("That email and password do not match.")
             status = 401
         else:
@@ -151,6 +176,11 @@ def login():  # noqa: ANN201
 
 @bp.post("/logout")
 def logout():  # noqa: ANN201
+    user = current_user()
+    if user is not None:
+        sessions.end_everywhere(user)  # a copy of this cookie must not outlive the logout
+        db.session().commit()
+        logger.info("admin %s logged out", user.id)
     session.clear()
     flash("You are logged out.")
     return redirect(url_for("admin.auth.login"), 303)

@@ -15,6 +15,10 @@ from sqlalchemy.orm import Session
 from formserver.models import Download, Event, Send, Submission
 
 MAX_DAYS = 3 * 366
+# Dates outside [EARLIEST, today + a year] are moved inside: nothing of ours is older, nothing
+# is dated ahead, and 9999-12-31 has no next day to end a range with.
+EARLIEST = date(1970, 1, 1)
+AHEAD = timedelta(days=366)
 NONE_LABEL = "(none)"
 
 
@@ -28,12 +32,14 @@ class DateRange:
     @classmethod
     def from_args(cls, args: Mapping[str, str], today: date, days: int = 30) -> DateRange:
         """The range in ?start=&end= (ISO dates), else the last ``days`` days; never an error."""
+        latest = today + AHEAD
 
         def parse(key: str) -> date | None:
             try:
-                return date.fromisoformat(args.get(key, "").strip())
+                day = date.fromisoformat(args.get(key, "").strip())
             except ValueError:
                 return None
+            return min(max(day, EARLIEST), latest)
 
         end = parse("end") or today
         start = parse("start") or end - timedelta(days=days - 1)

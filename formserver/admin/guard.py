@@ -5,9 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import current_app, jsonify, redirect, render_template, request, url_for
-from flask_wtf.csrf import validate_csrf
 from werkzeug.wrappers import Response
-from wtforms import ValidationError
 
 from formserver.admin.auth import current_user
 
@@ -43,6 +41,9 @@ def refuse(status: int, message: str) -> Response:
 def _csrf_problem() -> str | None:
     if not current_app.config.get("WTF_CSRF_ENABLED", True):
         return None
+    from flask_wtf.csrf import validate_csrf  # WTForms loads with the first admin POST
+    from wtforms import ValidationError
+
     token = request.form.get("csrf_token") or request.headers.get("X-CSRFToken")
     try:
         validate_csrf(token)

@@ -21,6 +21,10 @@ class AdminUser(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Where the last successful login came from: the per-account throttle spares that address.
+    last_login_ip: Mapped[str | None] = mapped_column(String(45))
+    # Stored in each session cookie; raising it (logout, new password) ends every session.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class LeadTag(Base):

@@ -20,6 +20,8 @@ from formserver import db
 from formserver.admin import catalog, links, scoring
 from formserver.admin.gdpr import FORGOTTEN
 from formserver.fields import UTM_FIELDS
+from formserver.guards import beacon_rate_limit, check_origin, limiter, pixel_rate_limit
+from formserver.jsonbody import read_json
 from formserver.models import Event, Lead, Send
 from formserver.tokens import TokenExpired, TokenInvalid, make_token, read_token
 
@@ -50,12 +52,13 @@ def _host(url: str) -> str:
 
 
 def _clean(value: object) -> str:
-    return " ".join(str(value or "").split())[:200]
+    # Control characters (NUL above all: PostgreSQL's JSON functions refuse \u0000) go too.
+    return " ".join(_CONTROL.sub(" ", str(value or "")).split())[:200]
 
 
 def record_view(offer_id: str, referrer: str, utm: dict[str, str], now: datetime) -> None:
     """Store one anonymous page view: offer, time, referring host and UTM; nothing else."""
-    data = {"referrer_host": _host(referrer).lower()}
+    data = {"referrer_host": _clean(_host(referrer).lower())}
     data.update({key: _clean(utm.get(key)) for key in VIEW_UTM})
     s = db.session()
     s.add(Event(lead_id=None, offer_id=offer_id, kind="pageview", data=data, created_at=now))
@@ -67,28 +70,35 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-def _origin_refused() -> bool:
-    origin = request.headers.get("Origin")
-    return bool(origin) and origin not in current_app.config["ALLOWED_ORIGINS"]
+def _gif() -> Response:
+    # Flask's own class: Flask-Limiter's on_breach keeps only a flask.Response.
+    return _no_store(current_app.response_class(GIF, mimetype="image/gif"))
+
+
+def _pixel_over_limit(limit: object) -> Response:
+    """Over PIXEL_RATE_LIMIT a pixel still answers with its image (a mail client must never show
+    a broken one) but records nothing, as the view never runs."""
+    return _gif()
 
 
 @bp.post("/t/view/<offer_id>")
+@limiter.limit(beacon_rate_limit)
 def view_beacon(offer_id: str) -> Response:
     """navigator.sendBeacon from the landing page: ref and utm_* in the body."""
     if catalog.offer(offer_id) is None:
         abort(404)
-    if _origin_refused():
-        abort(403)
+    check_origin(request)
+    body = read_json(request) if request.is_json else request.form
+    if not isinstance(body, Mapping):
+        body = {}
     if not is_bot(request.user_agent.string):
-        body = request.form or request.get_json(silent=True)
-        if not isinstance(body, Mapping):
-            body = {}
         utm = {key: body.get(key, "") for key in VIEW_UTM}
         record_view(offer_id, str(body.get("ref", "")), utm, datetime.now(UTC))
     return _no_store(Response(status=204))
 
 
 @bp.get("/t/view/<offer_id>.gif")
+@limiter.limit(pixel_rate_limit, on_breach=_pixel_over_limit)
 def view_pixel(offer_id: str) -> Response:
     """The no-JavaScript fallback: an image whose request is the view (UTM from the page URL)."""
     if catalog.offer(offer_id) is None:
@@ -101,7 +111,7 @@ def view_pixel(offer_id: str) -> Response:
             query = {}
         utm = {key: (query.get(key) or [""])[0] for key in VIEW_UTM}
         record_view(offer_id, "", utm, datetime.now(UTC))
-    return _no_store(Response(GIF, mimetype="image/gif"))
+    return _gif()
 
 
 def own_origins(app: Flask) -> set[str]:
@@ -194,6 +204,11 @@ def click(token: str):  # noqa: ANN201
 
 
 @bp.get("/t/open/<token>.gif")
+@limiter.limit(
+    pixel_rate_limit,
+    on_breach=_pixel_over_limit,
+    exempt_when=lambda: not current_app.config.get("TRACK_OPENS"),
+)
 def open_gif(token: str) -> Response:
     if not current_app.config.get("TRACK_OPENS"):
         abort(404)
@@ -205,4 +220,4 @@ def open_gif(token: str) -> Response:
         )
         if send is not None and db.session().scalar(seen.limit(1)) is None:
             _record(send, "opened", {})
-    return _no_store(Response(GIF, mimetype="image/gif"))
+    return _gif()

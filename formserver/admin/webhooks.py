@@ -6,8 +6,6 @@ import hashlib
 import hmac
 import json
 import logging
-import urllib.error
-import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from formserver import db
+from formserver.admin import webhook_http
 from formserver.admin.models import WebhookDelivery
 from formserver.admin.tags import lead_tags
 from formserver.models import Lead
@@ -39,22 +38,46 @@ class Webhook:
     events: tuple[str, ...]
 
 
-def configured(app: Flask | None = None) -> list[Webhook]:
-    """The valid entries of WEBHOOKS; a broken entry is logged and skipped, never fatal."""
-    hooks = []
-    for entry in (app or current_app).config.get("WEBHOOKS") or []:
+@dataclass(frozen=True)
+class Refusal:
+    """A WEBHOOKS entry that is not used, and why (shown on the dashboard, never its secret)."""
+
+    url: str
+    reason: str
+
+
+def entries(app: Flask | None = None) -> tuple[list[Webhook], list[Refusal]]:
+    """The WEBHOOKS entries we use, and those we refuse; a broken entry is never fatal."""
+    config = (app or current_app).config
+    allow_private = bool(config["WEBHOOK_ALLOW_PRIVATE"])
+    hooks: list[Webhook] = []
+    refused: list[Refusal] = []
+    for entry in config.get("WEBHOOKS") or []:
         try:
             url, secret = str(entry["url"]), str(entry["secret"])
             events = tuple(entry.get("events") or EVENTS)
         except (KeyError, TypeError, AttributeError):
-            logger.error("WEBHOOKS entry needs url and secret: %r", entry)
+            named = entry.get("url", "") if isinstance(entry, dict) else ""
+            refused.append(Refusal(str(named), "needs url and secret"))
             continue
-        unknown = set(events) - set(EVENTS)
-        if not url.startswith(("https://", "http://")) or not secret or unknown:
-            logger.error("WEBHOOKS entry for %s is invalid (events %s)", url, sorted(unknown))
-            continue
-        hooks.append(Webhook(url, secret, events))
-    return hooks
+        unknown = sorted(str(e) for e in set(events) - set(EVENTS))
+        reason = webhook_http.url_refusal(url, allow_private)
+        if not reason and not secret:
+            reason = "has no secret"
+        if not reason and unknown:
+            reason = f"unknown events {', '.join(unknown)}"
+        if reason:
+            refused.append(Refusal(url, reason))
+        else:
+            hooks.append(Webhook(url, secret, events))
+    for r in refused:
+        logger.error("WEBHOOKS entry %s not used: %s", r.url or "(no url)", r.reason)
+    return hooks, refused
+
+
+def configured(app: Flask | None = None) -> list[Webhook]:
+    """The valid, allowed entries of WEBHOOKS; the others are logged and skipped."""
+    return entries(app)[0]
 
 
 def lead_payload(s: Session, lead: Lead) -> dict[str, Any]:
@@ -132,18 +155,9 @@ def backoff(attempts: int, base: int) -> int:
     return min(base * 2 ** max(attempts - 1, 0), MAX_BACKOFF)
 
 
-def _post(url: str, data: bytes, headers: dict[str, str], timeout: float) -> tuple[int, str]:
-    request = urllib.request.Request(url, data=data, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return response.status, ""
-    except urllib.error.HTTPError as e:
-        return e.code, e.read(500).decode("utf-8", "replace")
-    except (urllib.error.URLError, OSError, ValueError) as e:
-        return 0, str(getattr(e, "reason", e))[:500]
-
-
-def attempt(app: Flask, delivery_id: int, now: datetime) -> WebhookDelivery | None:
+def attempt(
+    app: Flask, delivery_id: int, now: datetime, resolve: webhook_http.Resolver | None = None
+) -> WebhookDelivery | None:
     """Try one delivery once; returns the row afterwards, None if it was not due or is gone."""
     cfg = app.config
     lease = now + timedelta(seconds=cfg["WEBHOOK_TIMEOUT"] * 3)
@@ -162,10 +176,12 @@ def attempt(app: Flask, delivery_id: int, now: datetime) -> WebhookDelivery | No
         delivery = s.get(WebhookDelivery, delivery_id)
         if not claimed or delivery is None:
             return None
-        hook = next((h for h in configured(app) if h.url == delivery.url), None)
+        hooks, refused = entries(app)
+        hook = next((h for h in hooks if h.url == delivery.url), None)
         delivery.attempts += 1
         if hook is None:
-            status, error = 0, "this URL is no longer in WEBHOOKS"
+            why = next((r.reason for r in refused if r.url == delivery.url), "")
+            status, error = 0, why or "this URL is no longer in WEBHOOKS"
         else:
             data = body(delivery)
             timestamp = int(now.timestamp())
@@ -177,7 +193,14 @@ def attempt(app: Flask, delivery_id: int, now: datetime) -> WebhookDelivery | No
                 TIMESTAMP_HEADER: str(timestamp),
                 SIGNATURE_HEADER: sign(hook.secret, timestamp, data),
             }
-            status, error = _post(delivery.url, data, headers, cfg["WEBHOOK_TIMEOUT"])
+            status, error = webhook_http.post(
+                delivery.url,
+                data,
+                headers,
+                cfg["WEBHOOK_TIMEOUT"],
+                allow_private=bool(cfg["WEBHOOK_ALLOW_PRIVATE"]),
+                resolve=resolve or webhook_http.resolver(app),
+            )
         delivery.last_status = status or None
         if 200 <= status < 300:
             delivery.status, delivery.delivered_at, delivery.last_error = "delivered", now, ""

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
+from formserver import site_settings
 from formserver.drip.render import RenderedEmail, lead_context, render_email
 from formserver.drip.series import Email, Series, get_series
 from formserver.errors import SeriesError
@@ -74,7 +75,7 @@ def compose(send: Send, lead: Lead) -> tuple[RenderedEmail, Envelope]:
     email = _template(send, series)
     marketing = send.kind == "step" and (send.step or 0) > 0
     context = merge_fields(lead, offer, series, extra)
-    site = current_app.extensions["site_context"]["SITENAME"] or "Lodestone"
+    site = site_settings.context()["SITENAME"] or "Lodestone"
     rendered = render_email(email, context, Path(cfg["THEME_PATH"]) / "templates", site, marketing)
     if marketing:
         html = tracking.track_links(rendered.html, send.id)

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from formserver import db, mail
-from formserver.drip import context
+from formserver.drip import context, quarantine
 from formserver.drip.render import render_email
 from formserver.drip.schedule import due_at
 from formserver.drip.series import get_series
@@ -52,12 +52,16 @@ def schedule_due(s: Session, now: datetime, limit: int = 1000) -> int:
     )
     created = 0
     for enrolment in s.scalars(_locked(query, s)):
-        series = get_series(emails_dir(), enrolment.series)
         lead = s.get(Lead, enrolment.lead_id)
-        reason = stop_reason(
-            s, lead, {"tags": series.stop_tags, "score_at_least": series.stop_score}, now
-        )
-        step = series.next_step(enrolment.last_step)
+        try:
+            series = get_series(emails_dir(), enrolment.series)
+            stop = {"tags": series.stop_tags, "score_at_least": series.stop_score}
+            reason = stop_reason(s, lead, stop, now)
+            step = series.next_step(enrolment.last_step)
+        except Exception:  # one broken series or lead must not stop every other enrolment
+            logger.exception("enrolment %s not scheduled; trying again in an hour", enrolment.id)
+            enrolment.next_due_at = now + timedelta(hours=1)  # off the head of the queue
+            continue
         if reason or step is None:
             enrolment.status = "stopped" if reason else "completed"
             enrolment.stop_reason = reason or ""
@@ -112,18 +116,6 @@ def requeue_stale(s: Session, now: datetime) -> int:
     )
     s.commit()
     return result.rowcount
-
-
-def _retry(send: Send, now: datetime, error: str) -> None:
-    cfg = current_app.config
-    send.attempts += 1
-    send.last_error = error[:2000]
-    if send.attempts >= cfg["SEND_MAX_ATTEMPTS"]:
-        send.status = "failed"
-        logger.error("send %s failed for good after %s attempts: %s", send.id, send.attempts, error)
-        return
-    send.status = "queued"
-    send.due_at = now + timedelta(seconds=cfg["SEND_RETRY_BASE"] * 2 ** (send.attempts - 1))
 
 
 def bounce(s: Session, lead: Lead, now: datetime, error: str) -> None:
@@ -185,9 +177,11 @@ def deliver(send_ids: list[int], now: datetime, deadline: float) -> dict[str, in
     If the server is down or the connection is lost, or ``deadline`` (a ``time.monotonic()``
     value) passes, the sends not yet tried are deferred by ``SEND_RETRY_BASE`` without spending
     an attempt (the delay is not theirs), and ``deferred`` in the result tells the caller to
-    stop claiming for this pass.
+    stop claiming for this pass. Any other error fails its own email only (``_deliver_one``).
     """
-    counts = {"sent": 0, "retry": 0, "failed": 0, "bounced": 0, "cancelled": 0, "deferred": 0}
+    counts = dict.fromkeys(
+        ("sent", "retry", "failed", "quarantined", "bounced", "cancelled", "deferred"), 0
+    )
     if not send_ids:
         return counts
     with db.new_session() as s:
@@ -250,25 +244,38 @@ def _deliver_one(s: Session, connection, send_id: int, now: datetime) -> str:  #
         message = mail.build(rendered, envelope)
     except (DefinitionError, mail.HeaderInjection) as e:
         logger.error("send %s not sent, fix the template and it will retry: %s", send.id, e)
-        _retry(send, now, str(e))
-        return "retry" if send.status == "queued" else "failed"
+        return quarantine.spend_attempt(send, now, str(e))
+    except Exception as e:  # a bug or an odd stored value: this email alone fails
+        return quarantine.poisoned(send, now, e)
     try:
         mail.send(connection, message)
+    except mail.SendingMisconfigured:  # no email's fault: the whole batch waits
+        raise
     except mail.PermanentFailure as e:
         send.status = "failed"
         send.last_error = str(e)[:2000]
         bounce(s, lead, now, str(e))
         return "bounced"
     except mail.ConnectionLost as e:  # this email spends an attempt; the rest are deferred
-        _retry(send, now, str(e))
+        quarantine.spend_attempt(send, now, str(e))
         s.commit()
         raise
     except mail.TemporaryFailure as e:  # a 4xx for this email only: the connection goes on
-        _retry(send, now, str(e))
-        return "retry" if send.status == "queued" else "failed"
+        return quarantine.spend_attempt(send, now, str(e))
+    except mail.Undeliverable as e:
+        return quarantine.undeliverable(send, str(e))
+    except Exception as e:  # half-way through SMTP, maybe: reset before the next email
+        outcome = quarantine.poisoned(send, now, e)
+        s.commit()
+        mail.recover(connection)
+        return outcome
     send.message_id = message.msgId
     send.subject = rendered.subject[:300]
-    _after_sent(s, send, lead, now)
+    try:
+        _after_sent(s, send, lead, now)
+    except Exception:  # it went out: record it as sent, or a later pass would send it twice
+        logger.exception("send %s went out but its next step could not be scheduled", send.id)
+        send.status, send.sent_at = "sent", now
     return "sent"
 
 

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from jinja2 import TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
+from formserver import site_settings
 from formserver.drip.series import Email, Series, Step, load_series
 from formserver.errors import SeriesError
 from formserver.fields import FIELDS
@@ -141,10 +142,8 @@ def site_hosts() -> set[str]:
     """Our site's host names: links to them are checked against the built output."""
     from flask import current_app
 
-    urls = [current_app.config["SITE_URL"], current_app.extensions["site_context"]["SITEURL"]]
+    urls = [current_app.config["SITE_URL"], site_settings.context()["SITEURL"]]
     publish = Path(current_app.config["SITE_SETTINGS"]).with_name("publishconf.py")
     if publish.is_file():
-        from pelican.settings import read_settings
-
-        urls.append(read_settings(str(publish))["SITEURL"])
+        urls.append(site_settings.site_context(str(publish))["SITEURL"])
     return {h for h in (urlsplit(u or "").hostname for u in urls) if h}

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import current_app
 
+from formserver import site_settings
 from formserver.drip.context import merge_fields
 from formserver.drip.render import RenderedEmail, render_email
 from formserver.drip.series import Email, Series, Step
@@ -63,7 +64,7 @@ def render_one(email: Email, series: Series, lead: Lead, marketing: bool) -> Ren
     if offer is None:
         context["offer"] = {"id": "sample", "title": series.title}
     theme = Path(current_app.config["THEME_PATH"]) / "templates"
-    site = current_app.extensions["site_context"]["SITENAME"] or "Lodestone"
+    site = site_settings.context()["SITENAME"] or "Lodestone"
     return render_email(email, context, theme, site, marketing)
 
 

@@ -10,8 +10,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import css_inline
-import markdown
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
@@ -81,6 +79,8 @@ def to_html(source: str) -> str:
     """Markdown to HTML with one converter per thread, reset between emails (cheaper than new)."""
     converter = getattr(_converters, "md", None)
     if converter is None:
+        import markdown  # where mail is composed, not at start-up
+
         converter = _converters.md = markdown.Markdown(extensions=["tables", "sane_lists"])
     return converter.reset().convert(source)
 
@@ -130,6 +130,8 @@ def compile_email(
         unsubscribe_url=Markup(unsubscribe),
         preferences_url=Markup(preferences),
     )
+    import css_inline  # once per compiled step, not at start-up
+
     text = plain_text(marks.trim_block_lines(protected))
     if marketing:
         text += f"\n--\nUnsubscribe: {unsubscribe}\nEmail preferences: {preferences}\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
@@ -12,6 +13,8 @@ from formserver.drip.preview import preview_series, sample_lead
 from formserver.drip.render import RenderedEmail
 from formserver.drip.series import Series
 from formserver.errors import FormServerError
+
+logger = logging.getLogger(__name__)
 
 
 def send_tests(
@@ -44,6 +47,12 @@ def send_tests(
                 unsubscribe_url=current_app.config["PUBLIC_URL"],
                 marketing=False,
             )
-            mail.send(connection, mail.build(rendered, envelope))
+            try:  # the same build and send as every drip email, international addresses too
+                mail.send(connection, mail.build(rendered, envelope))
+            except (FormServerError, OSError):
+                raise
+            except Exception as e:  # a clear line for the marketer, never a traceback or a 500
+                logger.exception("test send of %s to %s failed", p.label, address)
+                raise FormServerError(f"{p.label} could not be sent: {e}") from e
             sent.append(rendered.subject)
     return sent

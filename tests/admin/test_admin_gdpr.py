@@ -28,7 +28,7 @@ PERSONAL = (
 
 @pytest.fixture
 def app_config(app_config: dict) -> dict:
-    app_config["WEBHOOKS"] = [{"url": "http://127.0.0.1:9/hook", "secret": "s3cret"}]
+    app_config["WEBHOOKS"] = [{"url": "https://crm.example.com/hook", "secret": "s3cret"}]
     return app_config
 
 

@@ -41,3 +41,18 @@ def test_downgrade_removes_the_admin_tables_and_upgrade_restores_them(app, db_ur
     db.upgrade(db_url)
     db.engine(app).dispose()
     assert ADMIN_TABLES <= set(inspect(db.engine(app)).get_table_names())
+
+
+def test_the_revision_read_from_the_files_is_alembics_head(db_url):
+    """Start-up compares the stored revision with this one instead of loading Alembic."""
+    heads = ScriptDirectory.from_config(db.alembic_config(db_url)).get_heads()
+    assert heads == [db.code_revision()]
+
+
+def test_a_database_behind_the_code_is_migrated_at_start(app, db_url):
+    cfg = db.alembic_config(db_url)
+    command.downgrade(cfg, "0003")
+    db.engine(app).dispose()
+    assert db.stored_revision(db.engine(app)) == "0003"
+    db.migrate_if_behind(db.engine(app), db_url)
+    assert db.stored_revision(db.engine(app)) == db.code_revision()

@@ -23,21 +23,38 @@ AUTH = {"Authorization": "Bearer test-token-1"}
 
 
 class Receiver:
-    """A local HTTP endpoint that answers with the given statuses in turn, then 200."""
+    """A local HTTP endpoint that answers with the given statuses in turn, then 200.
+
+    A 3xx answer points at ``/elsewhere`` on the same server, which answers 200 to anything:
+    a client that follows the redirect would see success there.
+    """
 
     def __init__(self) -> None:
         self.statuses: list[int] = []
         self.requests: list[tuple[dict[str, str], bytes]] = []
+        self.elsewhere: list[str] = []  # requests that reached the redirect target
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802
                 length = int(self.headers.get("Content-Length", 0))
-                receiver.requests.append((dict(self.headers), self.rfile.read(length)))
+                data = self.rfile.read(length)
+                if self.path == "/elsewhere":
+                    self.do_GET()
+                    return
+                receiver.requests.append((dict(self.headers), data))
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
+                if 300 <= status < 400:
+                    self.send_header("Location", "/elsewhere")
                 self.end_headers()
                 self.wfile.write(b"boom" if status >= 500 else b"ok")
+
+            def do_GET(self) -> None:  # noqa: N802
+                receiver.elsewhere.append(f"{self.command} {self.path}")
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"ok")
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -75,6 +92,7 @@ def app_config(app_config: dict, receiver: Receiver) -> dict:
         {"url": "ftp://nope", "secret": "x"},  # invalid: skipped with an error in the log
         {"secret": "no url"},
     ]
+    app_config["WEBHOOK_ALLOW_PRIVATE"] = True  # the receiver listens on loopback
     return app_config
 
 
@@ -129,6 +147,32 @@ def test_a_conversion_is_delivered_signed_and_retried_after_a_500(
     [delivery] = _deliveries(app)
     assert delivery.status == "delivered" and delivery.attempts == 2
     assert delivery.last_status == 200
+
+
+def test_a_redirect_is_a_failure_that_is_retried_and_shown(
+    app, admin_client, huey, receiver, make_lead
+):
+    app.config["WEBHOOK_MAX_ATTEMPTS"] = 2
+    lead_id = make_lead("ada@example.com")
+    receiver.statuses = [302, 302]
+    with app.app_context(), db.new_session() as s:
+        ids = webhooks.emit(s, "lead.created", s.get(Lead, lead_id), T0)
+        s.commit()
+    first = webhooks.attempt(app, ids[0], T0)
+    assert first.status == "pending" and first.delivered_at is None
+    assert first.last_status == 302 and "redirect" in first.last_error
+    assert first.next_attempt_at == T0.replace(second=30)  # retried, with backoff
+    page = text_of(admin_client.get("/admin/webhooks/?status=pending").text)
+    assert "302 redirect to /elsewhere not followed" in page
+    with app.app_context():
+        webhooks.queue_deliveries(ids)
+    assert run_queue(huey) == ["failed"]
+    assert len(receiver.requests) == 2 and receiver.verified(1)["event"] == "lead.created"
+    assert receiver.elsewhere == []  # the redirect target never heard from us
+    [delivery] = _deliveries(app)
+    assert delivery.status == "failed" and delivery.delivered_at is None
+    failed = text_of(admin_client.get("/admin/webhooks/?status=failed").text)
+    assert "lead.created" in failed and "302 redirect to /elsewhere not followed" in failed
 
 
 def test_the_retry_waits_with_exponential_backoff(app, huey, receiver, make_lead):

@@ -124,6 +124,20 @@ def test_invalid_email_re_renders_the_form_with_values_kept(app, client, email) 
     assert stored(app) == (0, 0)
 
 
+def test_the_corrected_form_on_the_form_servers_own_page_is_accepted(app, client) -> None:  # noqa: ANN001
+    """Without JavaScript a form with errors comes back from the form server; its resubmit posts
+    from that origin (it was refused with 403 when only the site's origin was allowed)."""
+    first = post_form(client, email="not-an-address")
+    assert first.status_code == 422
+    again = client.post(
+        "/forms/guide",
+        data={"email": "fixed@example.com", "first_name": "Ada", "consent": "yes"},
+        headers={"Origin": "https://forms.lodestone.test"},
+    )
+    assert again.status_code == 303
+    assert stored(app) == (1, 1)
+
+
 def test_missing_consent_is_explained(client) -> None:
     response = post_form(client, json=True, consent=None)
     assert response.status_code == 422

@@ -33,7 +33,7 @@ def app_for(pg_url: str, smtp_port: int, tmp_path: Path) -> Flask:
     return create_app(
         {
             "TESTING": True,
-            "SECRET_KEY": "reliability",
+            "SECRET_KEY": "reliability-test-secret-key-not-for-production",
             "DATABASE_URL": pg_url,
             "QUEUE_URL": f"sqlite:///{tmp_path / 'q.db'}",
             "MAIL_PORT": smtp_port,
@@ -96,7 +96,7 @@ def worker(url: str, port: int, when: datetime, tmp_path) -> subprocess.Popen:  
     env = os.environ | {
         "FORMSERVER_DATABASE_URL": url,
         "FORMSERVER_MAIL_PORT": str(port),
-        "FORMSERVER_SECRET_KEY": "reliability",
+        "FORMSERVER_SECRET_KEY": "reliability-test-secret-key-not-for-production",
         "FORMSERVER_AUTO_MIGRATE": "false",
         "FORMSERVER_QUEUE_URL": f"sqlite:///{tmp_path / 'q.db'}",
         "FORMSERVER_SEND_BATCH_SIZE": "50",

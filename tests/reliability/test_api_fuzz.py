@@ -163,3 +163,37 @@ def test_genuine_links_and_forms_answer_as_documented(api_app: Flask) -> None:
     for case, status in genuine_cases(api_app):
         response = call(case, api_app)
         assert response.status_code == status, (case.operation.label, response.text[:300])
+
+
+def test_deeply_nested_json_is_a_documented_400_for_every_json_operation(api_app: Flask) -> None:
+    """Generated bodies are shallow, so the nesting attack is sent by hand to each JSON body."""
+    deep = {"unclosed": "[" * 5000, "valid": "[" * 5000 + "]" * 5000}
+    raw = schema.raw_schema["paths"]
+    json_operations = [
+        (path, method, operation)
+        for path, methods in raw.items()
+        for method, operation in methods.items()
+        if "application/json" in operation.get("requestBody", {}).get("content", {})
+    ]
+    assert {p for p, _, _ in json_operations} >= {
+        "/forms/{offer}",
+        "/t/view/{offer}",
+        "/api/events",
+    }
+    client = api_app.test_client()
+    for path, method, operation in json_operations:
+        assert "400" in operation["responses"], f"{method} {path} documents no 400"
+        headers = {"Origin": ORIGIN, "User-Agent": BROWSER, "Accept": "application/json"}
+        if path.startswith("/api/"):
+            headers["Authorization"] = f"Bearer {API_TOKEN}"
+        url = path.replace("{offer}", "guide")
+        for name, body in deep.items():
+            response = client.open(
+                url,
+                method=method.upper(),
+                data=body,
+                content_type="application/json",
+                headers=headers,
+            )
+            assert response.status_code == 400, (method, path, name, response.status_code)
+            assert "nested too deeply" in response.get_json()["error"]

@@ -84,7 +84,7 @@ def submit(client, i: int):  # noqa: ANN001, ANN201
 def test_restart_gives_503_then_resumes_with_nothing_half_stored(cluster, site, tmp_path) -> None:  # noqa: ANN001, E501
     app = create_app(
         {
-            "SECRET_KEY": "restart",
+            "SECRET_KEY": "restart-test-secret-key-not-for-production",
             "DATABASE_URL": cluster.url,
             "RATELIMIT_ENABLED": False,
             "QUEUE_URL": f"sqlite:///{tmp_path / 'q.db'}",

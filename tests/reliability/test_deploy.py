@@ -148,7 +148,7 @@ def test_the_deploy_guide_serves_site_forms_assets_and_mail(
             "FORMSERVER_MAIL_PORT": str(smtp_port),
         }
     )
-    env["FORMSERVER_SECRET_KEY"] = "deploy-guide-test-secret"
+    env["FORMSERVER_SECRET_KEY"] = "deploy-guide-test-secret-key-not-for-production"
     dkim_key = block("The DKIM key the worker signs with", "sh").splitlines()[0]  # openssl genrsa
     env["FORMSERVER_DKIM_PRIVATE_KEY_PATH"] = str(tmp_path / "dkim.key")
     run_bg = {"cwd": ROOT, "env": os.environ | env}

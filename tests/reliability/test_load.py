@@ -43,7 +43,7 @@ def from_own_address(i: int) -> dict[str, str]:
 
 def test_viral_load_every_submission_stored_no_5xx(pg_url, own_redis: RedisServer, tmp_path):  # noqa: ANN001
     env = {
-        "FORMSERVER_SECRET_KEY": "load",
+        "FORMSERVER_SECRET_KEY": "load-test-secret-key-not-for-production",
         "FORMSERVER_DATABASE_URL": pg_url,
         "FORMSERVER_QUEUE_URL": own_redis.url,
         "FORMSERVER_RATELIMIT_STORAGE_URI": own_redis.url.removesuffix("/0") + "/1",

@@ -45,7 +45,11 @@ def test_honeypot_attribution_and_time_zone_fields(built_site: Path, page) -> No
     assert honeypot["tabindex"] == "-1" and honeypot["autocomplete"] == "off"
     assert "hp" in honeypot.find_parent("div")["class"]
     hidden = {i["name"] for i in form.find_all("input", type="hidden")}
-    assert hidden == {"utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "tz"}
+    assert hidden == {
+        *("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "tz"),
+        "stamp",  # the time-trap's render time: empty in the static page, the script fills it
+    }
+    assert form.find("input", attrs={"name": "stamp"})["value"] == ""
 
 
 def test_consent_checkbox_only_when_the_offer_asks(built_site: Path, page) -> None:

@@ -202,6 +202,10 @@ def test_admin_series_page_needs_login_then_shows_everything(app, client, smtp) 
     assert sent.status_code == 302
     assert smtp[0].messages[-1]["Subject"] == "[TEST] Tip one for Sam"
     assert client.get("/admin/series/guide-series?start=nonsense").status_code == 400
+    for edge in ("9999-12-31T23:59", "0001-01-01T00:00"):  # were 500s (dates past the calendar)
+        answer = client.get(f"/admin/series/guide-series?start={edge}")
+        assert answer.status_code == 400
+        assert b"between 1970 and 9000" in answer.data
 
 
 def test_samples_are_linted_by_make_build() -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint
 
 from formserver.admin import auth
-from formserver.admin.views import lead, leads, offers, webhooks
+from formserver.admin.views import lead, leads, offers, sends, webhooks
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-for child in (auth.bp, offers.bp, leads.bp, lead.bp, webhooks.bp):
+for child in (auth.bp, offers.bp, leads.bp, lead.bp, webhooks.bp, sends.bp):
     bp.register_blueprint(child)

@@ -57,6 +57,18 @@
     box.focus();
   }
 
+  function fetchStamp(form) {
+    // The time-trap: a signed "shown at" from the server; a post sent sooner than a person
+    // could fill the form is quietly dropped. Without it the post is judged like a no-JS one.
+    // Not on the server's own form page: that visitor has filled the form once already.
+    var input = form.querySelector('input[type="hidden"][name="stamp"]');
+    if (!input || input.value || !window.fetch || window.location.pathname.indexOf("/forms/") === 0) return;
+    fetch(form.action + "/stamp", { headers: { Accept: "application/json" }, cache: "no-store" })
+      .then(function (response) { return response.ok ? response.json() : {}; })
+      .then(function (body) { if (body.stamp && !input.value) input.value = body.stamp; })
+      .catch(function () { /* no stamp: the form still works */ });
+  }
+
   function countView(form, params) {
     // One cookie-free page view: the referrer's host and the campaign, nothing personal.
     if (!navigator.sendBeacon || window.location.pathname.indexOf("/forms/") === 0) return;
@@ -70,6 +82,7 @@
   function enhance(form) {
     var params = new URLSearchParams(window.location.search);
     countView(form, params);
+    fetchStamp(form);
     UTM.forEach(function (name) { setHidden(form, name, params.get(name)); });
     try { setHidden(form, "tz", Intl.DateTimeFormat().resolvedOptions().timeZone); } catch (e) { /* old browser */ }
 
