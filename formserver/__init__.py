@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from flask import Flask
+if TYPE_CHECKING:  # Flask is imported by the factory: the content layer (the site build) needs none
+    from flask import Flask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -93,8 +94,13 @@ def _development(config: dict[str, Any], instance: Path) -> None:
     config["OUTBOX_PATH"] = config["OUTBOX_PATH"] or str(instance / "outbox")
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: defaults, then instance/config.py, then FORMSERVER_* environment."""
+def configured_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """The app with its settings and nothing else: defaults, instance/config.py, FORMSERVER_*.
+
+    Commands that only read files (``drip lint``) run on this, without the extensions.
+    """
+    from flask import Flask
+
     app = Flask(__name__, instance_relative_config=True)
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
@@ -106,6 +112,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     if app.config["DEV"]:
         _development(app.config, instance)
+    return app
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: its settings (``configured_app``), then every extension and blueprint."""
+    app = configured_app(test_config)
+    instance = Path(app.instance_path)
     from formserver import secrets_check  # development key, or production refuses a weak one
 
     secrets_check.configure(app, instance)

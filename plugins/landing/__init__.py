@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +16,9 @@ from jinja2 import Environment, FileSystemLoader
 from markupsafe import Markup
 from pelican import signals
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # pelican runs plugins without the project on sys.path
-    sys.path.insert(0, str(ROOT))
-
-from formserver.errors import OfferError  # noqa: E402
-from formserver.offers import Offer, load_offers  # noqa: E402
+# The content layer only (the project is installed: `pip install -e .`): no Flask, no SQL.
+from formserver.errors import OfferError
+from formserver.offers import Offer, load_offers
 
 logger = logging.getLogger(__name__)
 SETTING = "LANDING"

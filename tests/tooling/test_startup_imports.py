@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -33,10 +34,10 @@ HEAVY = (
 IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)$", re.M)
 
 
-def imported_by(args: list[str], env: dict[str, str]) -> set[str]:
-    """Top-level names of every module the command imported."""
+def imported_by(argv: list[str], env: dict[str, str]) -> set[str]:
+    """Top-level names of every module the command ``argv`` (after ``python``) imported."""
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", FLASK, "--app", "formserver", *args],
+        [sys.executable, "-X", "importtime", *argv],
         capture_output=True,
         text=True,
         env=env,
@@ -47,17 +48,38 @@ def imported_by(args: list[str], env: dict[str, str]) -> set[str]:
     return {name.split(".")[0] for name in IMPORTED.findall(result.stderr)}
 
 
+def flask(*args: str) -> list[str]:
+    return [FLASK, "--app", "formserver", *args]
+
+
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     return os.environ | {
         "FORMSERVER_DATABASE_URL": f"sqlite:///{tmp_path / 'lodestone.db'}",
         "FORMSERVER_QUEUE_URL": f"sqlite:///{tmp_path / 'queue.db'}",
+        "FORMSERVER_SECRET_KEY": secrets.token_urlsafe(48),
     }
 
 
 def test_a_migrated_database_starts_without_alembic_and_the_rest(env: dict[str, str]) -> None:
-    first = imported_by(["drip", "lint"], env)  # a new database: this run migrates it
+    first = imported_by(flask("routes"), env)  # a new database: this start migrates it
     assert "alembic" in first
-    for command in (["drip", "lint"], ["--help"], ["routes"]):
-        heavy = sorted(set(HEAVY) & imported_by(command, env))
+    for command in (["--help"], ["routes"]):
+        heavy = sorted(set(HEAVY) & imported_by(flask(*command), env))
         assert heavy == [], f"flask --app formserver {' '.join(command)} imported {heavy}"
+
+
+def test_drip_lint_reads_files_without_the_app_database_or_queue(env: dict[str, str]) -> None:
+    """What ``make build`` runs after Pelican, and marketers run in a loop."""
+    env = env | {"FORMSERVER_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"}
+    modules = imported_by(flask("drip", "lint"), env)
+    heavy = sorted({*HEAVY, "sqlalchemy", "huey", "redis", "flask_wtf", "psycopg"} & modules)
+    assert heavy == [], f"drip lint imported {heavy}"
+
+
+def test_the_site_build_imports_no_form_server(tmp_path: Path) -> None:
+    """The Pelican plugin reads offers through the content layer alone."""
+    argv = ["-m", "pelican", "content", "-s", "pelicanconf.py", "-o", str(tmp_path / "out")]
+    modules = imported_by([*argv, "--fatal", "errors", "--quiet"], dict(os.environ))
+    assert "formserver" in modules
+    assert sorted({"flask", "sqlalchemy", "werkzeug", "huey", "wtforms"} & modules) == []
