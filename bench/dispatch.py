@@ -27,9 +27,11 @@ from sqlalchemy import insert
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from formserver import create_app, db  # noqa: E402
-from formserver.drip import dispatch, tick  # noqa: E402
-from formserver.models import Enrolment, Lead, Send  # noqa: E402
+from formserver import create_app  # noqa: E402
+from formserver.core import db
+from formserver.core.models import Enrolment, Lead, Send  # noqa: E402
+from formserver.mail import dispatch  # noqa: E402
+from formserver.mail.tick import tick
 
 
 class Counter:

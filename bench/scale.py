@@ -39,8 +39,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from dispatch import Counter, free_port  # noqa: E402
 
-from formserver import create_app, db  # noqa: E402
-from formserver.drip import tick  # noqa: E402
+from formserver import create_app  # noqa: E402
+from formserver.core import db
+from formserver.mail.tick import tick  # noqa: E402
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 FRAC = "((hashint4({0}) & 2147483647) / 2147483648.0)"  # a stable pseudo-random [0, 1)

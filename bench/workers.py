@@ -35,9 +35,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from dispatch import Counter, free_port, seed  # noqa: E402
 
-from formserver import create_app, db  # noqa: E402
-from formserver.drip import queue_sends  # noqa: E402
-from formserver.models import Send  # noqa: E402
+from formserver import create_app  # noqa: E402
+from formserver.core import db
+from formserver.core.models import Send  # noqa: E402
+from formserver.mail.tick import queue_sends  # noqa: E402
 from tests.reliability.fleet import RedisServer  # noqa: E402
 
 READY = "consumer started"  # what a Huey consumer logs once it takes tasks

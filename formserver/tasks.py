@@ -32,7 +32,7 @@ def init_app(app: Flask) -> None:
 
     @huey.task(name="send")
     def send(send_id: int) -> dict[str, int]:
-        from formserver.drip import tick
+        from formserver.mail.tick import tick
 
         with app.app_context():
             return tick(datetime.now(UTC), send_ids=[send_id])
@@ -40,7 +40,7 @@ def init_app(app: Flask) -> None:
     @huey.periodic_task(crontab(minute="*"), name="dispatch")
     def dispatch() -> dict[str, int]:
         """Every minute: find anything due that never reached the queue, and send it."""
-        from formserver.drip import tick
+        from formserver.mail.tick import tick
 
         with app.app_context():
             totals = tick(datetime.now(UTC))

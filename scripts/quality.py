@@ -71,7 +71,7 @@ def fetch(url: str, data: dict | None = None) -> tuple[int, str, dict]:
 
 def signed_pages(app, base: str) -> dict[str, str]:  # noqa: ANN001
     """Pages behind signed links (confirm, unsubscribe, preferences) for the stored leads."""
-    from formserver.tokens import make_token
+    from formserver.core.tokens import make_token
 
     with app.test_request_context():
         urls = {

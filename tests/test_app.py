@@ -2,7 +2,7 @@
 
 from sqlalchemy import inspect
 
-from formserver import db
+from formserver.core import db
 
 
 def test_schema_is_created_on_first_start(app):

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from formserver import create_app, secrets_check
-from formserver.secrets_check import InsecureSecretKey
+from formserver import create_app
+from formserver.core import secrets_check
+from formserver.core.secrets_check import InsecureSecretKey
 
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = str(Path(sys.executable).parent / "flask")

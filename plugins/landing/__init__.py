@@ -17,8 +17,8 @@ from markupsafe import Markup
 from pelican import signals
 
 # The content layer only (the project is installed: `pip install -e .`): no Flask, no SQL.
-from formserver.errors import OfferError
-from formserver.offers import Offer, load_offers
+from formserver.content.errors import OfferError
+from formserver.content.offers import Offer, load_offers
 
 logger = logging.getLogger(__name__)
 SETTING = "LANDING"

@@ -8,7 +8,7 @@ from typing import Any
 
 from bs4 import BeautifulSoup
 
-from formserver.models import Download, Enrolment, Event, Send
+from formserver.core.models import Download, Enrolment, Event, Send
 
 ADMIN_EMAIL = "marketer@lodestone.test"
 ADMIN_PASSWORD = "correct horse battery"

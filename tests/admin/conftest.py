@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from formserver import create_app, db
-from formserver.admin import auth
-from formserver.models import Consent, Lead, Submission
+from formserver import create_app
+from formserver.core import db
+from formserver.core.models import Consent, Lead, Submission
+from formserver.dashboard import auth
 from tests.admin.admin_helpers import ADMIN_EMAIL, ADMIN_PASSWORD, T0, login
 
 LANDING = """Title: {title}

@@ -7,9 +7,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from formserver import db
-from formserver.admin import auth
-from formserver.admin.models import AdminUser
+from formserver.core import db
+from formserver.core.models import AdminUser
+from formserver.dashboard import auth
 from tests.admin.admin_helpers import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token, login, post_form
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from formserver import db
-from formserver.admin import tags
-from formserver.models import Event, Lead
+from formserver.core import db
+from formserver.core.models import Event, Lead
+from formserver.domain import tags
 
 AUTH = {"Authorization": "Bearer test-token-2"}
 

@@ -8,10 +8,10 @@ from urllib.parse import urlsplit
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
-from formserver import db
-from formserver.admin import scoring
-from formserver.drip.context import compose
-from formserver.models import Event, Lead, Send
+from formserver.core import db
+from formserver.core.models import Event, Lead, Send
+from formserver.domain import scoring
+from formserver.mail.compose import compose
 from tests.admin.admin_helpers import text_of
 
 ORIGIN = {"Origin": "https://www.lodestone.test"}

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from bs4 import BeautifulSoup
 
-from formserver import db
-from formserver.admin import chart, funnel
+from formserver.core import db
+from formserver.dashboard import chart, funnel
 from tests.admin.admin_helpers import download, event, sent
 
 MARCH = "start=2026-03-01&end=2026-03-31"

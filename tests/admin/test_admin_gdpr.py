@@ -8,10 +8,12 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import MetaData, func, select
 
-from formserver import db
-from formserver.admin import funnel, gdpr, tags, webhooks
-from formserver.models import Download, Lead, Send
-from formserver.tokens import make_token
+from formserver.core import db
+from formserver.core.models import Download, Lead, Send
+from formserver.core.tokens import make_token
+from formserver.dashboard import funnel
+from formserver.domain import privacy as gdpr
+from formserver.domain import tags, webhooks
 from tests.admin.admin_helpers import T0, download, enrol, event, post_form, sent
 
 PERSONAL = (

@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from bs4 import BeautifulSoup
 
-from formserver import db
-from formserver.admin import tags
-from formserver.models import Lead
+from formserver.core import db
+from formserver.core.models import Lead
+from formserver.domain import tags
 from tests.admin.admin_helpers import T0, download, enrol, event, post_form, sent, text_of
 
 

@@ -8,8 +8,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from formserver import db
-from formserver.models import Base
+from formserver.core import db
+from formserver.core.models import Base
 
 ADMIN_TABLES = {"admin_users", "lead_tags", "webhook_deliveries"}
 

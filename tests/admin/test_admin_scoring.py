@@ -6,10 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from formserver import db
-from formserver.admin import catalog, hooks, scoring, tags
-from formserver.admin.activity import lead_activities
-from formserver.models import Lead
+from formserver.core import catalog, db
+from formserver.core.models import Lead
+from formserver.domain import events as hooks
+from formserver.domain import scoring, tags
+from formserver.domain.activity import lead_activities
 from tests.admin.admin_helpers import T0, download, event
 
 

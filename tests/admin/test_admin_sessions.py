@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from werkzeug.test import TestResponse
 
-from formserver import db
-from formserver.admin import auth
+from formserver.core import db
+from formserver.dashboard import auth
 from tests.admin.admin_helpers import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token, login, post_form
 
 OWNER_IP = "203.0.113.5"

@@ -8,10 +8,10 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from formserver import db
-from formserver.admin import tracking
-from formserver.models import Event, Lead
-from formserver.tokens import make_token
+from formserver.core import db
+from formserver.core.models import Event, Lead
+from formserver.core.tokens import make_token
+from formserver.mail import links as mail_links
 from tests.admin.admin_helpers import T0, sent
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) Safari/605.1.15"}
@@ -107,8 +107,8 @@ def _click(app, client, send: int, url: str, headers=BROWSER):  # noqa: ANN001, 
 
 def test_tracked_url_is_a_signed_link_on_the_form_server(app, send_id):
     with app.test_request_context():
-        link = tracking.tracked_url(send_id, "https://docs.example.org/start")
-        assert tracking.tracked_url(send_id, "javascript:alert(1)") == "javascript:alert(1)"
+        link = mail_links.tracked_url(send_id, "https://docs.example.org/start")
+        assert mail_links.tracked_url(send_id, "javascript:alert(1)") == "javascript:alert(1)"
     assert link.startswith("https://forms.lodestone.test/c/")
     assert "docs.example.org" not in link
 
@@ -157,7 +157,7 @@ def test_click_to_a_url_not_in_the_template_is_refused(app, client, send_id, url
 
 def test_tampered_or_foreign_tokens_are_refused(app, client, send_id):
     with app.test_request_context():
-        good = urlsplit(tracking.tracked_url(send_id, "https://docs.example.org/start")).path
+        good = urlsplit(mail_links.tracked_url(send_id, "https://docs.example.org/start")).path
         download_token = make_token("download", {"s": send_id, "u": "https://evil.example/"})
     assert client.get(good[:-3] + "abc").status_code == 400
     assert client.get(f"/c/{download_token}").status_code == 400
@@ -184,7 +184,7 @@ def test_track_links_rewrites_only_external_links(app):
         '<a href="https://forms.lodestone.test/unsubscribe/abc">unsubscribe</a></p>'
     )
     with app.test_request_context():
-        out = tracking.track_links(html, 7)
+        out = mail_links.track_links(html, 7)
     assert out.count("https://forms.lodestone.test/c/") == 1
     assert 'href="mailto:hello@lodestone.test"' in out
     assert 'href="https://forms.lodestone.test/unsubscribe/abc"' in out
@@ -194,7 +194,7 @@ def test_track_links_rewrites_only_external_links(app):
 def test_a_rewritten_link_round_trips(app, client, send_id):
     html = '<a href="https://partner.example.com/tool?ref=lodestone&amp;x=1">tool</a>'
     with app.test_request_context():
-        out = tracking.track_links(html, send_id)
+        out = mail_links.track_links(html, send_id)
     href = out.split('"')[1]
     response = client.get(urlsplit(href).path, headers=BROWSER)
     assert response.headers["Location"] == "https://partner.example.com/tool?ref=lodestone&x=1"
@@ -202,7 +202,7 @@ def test_a_rewritten_link_round_trips(app, client, send_id):
 
 def test_opens_are_not_tracked_by_default(app, client, send_id):
     with app.test_request_context():
-        assert tracking.open_pixel(send_id) == ""
+        assert mail_links.open_pixel(send_id) == ""
         token = make_token("click", {"s": send_id, "o": 1})
     assert client.get(f"/t/open/{token}.gif", headers=BROWSER).status_code == 404
 
@@ -210,7 +210,7 @@ def test_opens_are_not_tracked_by_default(app, client, send_id):
 def test_opens_are_tracked_once_when_turned_on(app, client, send_id):
     app.config["TRACK_OPENS"] = True
     with app.test_request_context():
-        pixel = tracking.open_pixel(send_id)
+        pixel = mail_links.open_pixel(send_id)
     src = pixel.split('"')[1]
     for _ in range(2):
         response = client.get(urlsplit(src).path, headers=BROWSER)

@@ -12,10 +12,10 @@ import pytest
 from huey import SqliteHuey
 from sqlalchemy import select
 
-from formserver import db
-from formserver.admin import webhook_tasks, webhooks
-from formserver.admin.models import WebhookDelivery
-from formserver.models import Lead
+from formserver import webhook_tasks
+from formserver.core import db
+from formserver.core.models import Lead, WebhookDelivery
+from formserver.domain import webhooks
 from tests.admin.admin_helpers import T0, post_form, text_of
 
 SECRET = "whsec_test_secret"

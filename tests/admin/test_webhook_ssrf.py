@@ -23,9 +23,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from formserver import db
-from formserver.admin import webhook_http, webhooks
-from formserver.models import Lead
+from formserver.core import db
+from formserver.core.models import Lead
+from formserver.domain import webhook_http, webhooks
 from tests.admin.admin_helpers import T0, post_form, text_of
 
 SECRET = "whsec_ssrf_secret"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from formserver import db
-from formserver.models import Consent, Enrolment, Event, Lead, Send, Submission
+from formserver.core import db
+from formserver.core.models import Consent, Enrolment, Event, Lead, Send, Submission
 from tests.capture.conftest import ORIGIN, post_form
 from tests.site.conftest import ASSET_BYTES
 

@@ -7,9 +7,10 @@ import time
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
-from formserver import create_app, db
-from formserver.models import Download, Event
-from formserver.tokens import make_token
+from formserver import create_app
+from formserver.core import db
+from formserver.core.models import Download, Event
+from formserver.core.tokens import make_token
 from tests.capture.conftest import post_form
 from tests.site.conftest import ASSET_BYTES
 

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from formserver import db
-from formserver.models import Consent, Lead, Submission
+from formserver.core import db
+from formserver.core.models import Consent, Lead, Submission
 from tests.capture.conftest import ORIGIN
 from tests.conftest import ROOT
 

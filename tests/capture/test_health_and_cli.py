@@ -7,7 +7,8 @@ import io
 
 from sqlalchemy import inspect
 
-from formserver import create_app, db
+from formserver import create_app
+from formserver.core import db
 from tests.capture.conftest import post_form
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from formserver import db
-from formserver.admin import auth
+from formserver.core import db
+from formserver.dashboard import auth
 from tests.admin.admin_helpers import ADMIN_EMAIL, ADMIN_PASSWORD, login
 from tests.capture.conftest import ORIGIN
 from tests.capture.test_bad_input import stored

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from formserver import create_app, db
-from formserver.models import Event, Lead, Send
-from formserver.tokens import make_token
+from formserver import create_app
+from formserver.core import db
+from formserver.core.models import Event, Lead, Send
+from formserver.core.tokens import make_token
 from tests.capture.conftest import ORIGIN
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"}

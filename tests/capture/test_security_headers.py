@@ -9,8 +9,9 @@ from urllib.parse import urlsplit
 import pytest
 from bs4 import BeautifulSoup
 
-from formserver import create_app, db
-from formserver.admin import auth
+from formserver import create_app
+from formserver.core import db
+from formserver.dashboard import auth
 from tests.admin.admin_helpers import ADMIN_EMAIL, ADMIN_PASSWORD, login
 from tests.capture.conftest import post_form
 from tests.conftest import ROOT

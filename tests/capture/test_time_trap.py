@@ -8,7 +8,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from formserver import create_app
-from formserver.timetrap import bot_reason, make_stamp
+from formserver.web.timetrap import bot_reason, make_stamp
 from tests.capture.conftest import ORIGIN, post_form
 from tests.capture.test_bad_input import stored
 

@@ -81,8 +81,8 @@ def next_due(app):  # noqa: ANN001, ANN201
     """The earliest moment anything is due: a queued send or an enrolment's next step."""
     from sqlalchemy import func, select
 
-    from formserver import db
-    from formserver.models import Enrolment, Send
+    from formserver.core import db
+    from formserver.core.models import Enrolment, Send
 
     with app.app_context():
         s = db.session()
@@ -107,7 +107,8 @@ def advance(app, runner, days: float) -> None:  # noqa: ANN001
 
 def enrol_at(app, when: datetime, offer_id: str = "guide", **fields: str) -> int:  # noqa: ANN001
     """Capture a submission at a chosen moment through the real storage code; return lead id."""
-    from formserver import catalog, db, leads
+    from formserver.core import catalog, db
+    from formserver.domain import leads
 
     values = {"email": "ada@example.com", "first_name": "Ada"} | fields
     meta = leads.SubmissionMeta(

@@ -12,9 +12,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import func, select
 
-from formserver import create_app, db
-from formserver.drip import queue_sends
-from formserver.models import Consent, Enrolment, Event, Lead, Send
+from formserver import create_app
+from formserver.core import db
+from formserver.core.models import Consent, Enrolment, Event, Lead, Send
+from formserver.mail.tick import queue_sends
 from tests.conftest import SmtpSink, free_port
 from tests.drip.conftest import advance, enrol_at, local_path, next_due, submit, tick
 

@@ -12,9 +12,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from formserver import db
-from formserver.admin import auth
-from formserver.models import Lead, Send
+from formserver.core import db
+from formserver.core.models import Lead, Send
+from formserver.dashboard import auth
 from tests.admin.admin_helpers import login, post_form
 from tests.conftest import SmtpSink, free_port
 from tests.drip.conftest import submit, tick

@@ -10,9 +10,9 @@ import pytest
 from bs4 import BeautifulSoup
 from markupsafe import escape
 
-from formserver.drip.render import compile_email, lead_context, render_email
-from formserver.drip.series import Email
-from formserver.errors import SeriesError
+from formserver.content.errors import SeriesError
+from formserver.content.series import Email
+from formserver.mail.render import compile_email, lead_context, render_email
 from tests.capture.conftest import ORIGIN
 from tests.drip.conftest import advance
 

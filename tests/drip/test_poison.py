@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from formserver import db
-from formserver.admin import auth
-from formserver.models import Enrolment, Lead, Send
+from formserver.core import db
+from formserver.core.models import Enrolment, Lead, Send
+from formserver.dashboard import auth
 from tests.admin.admin_helpers import login, post_form
 from tests.drip.conftest import advance, submit, tick
 

@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+import pytest
+from bs4 import BeautifulSoup
 from sqlalchemy import select
 
-from formserver import db
-from formserver.models import Enrolment, Event, Lead, Send
+from formserver.core import db
+from formserver.core.models import Enrolment, Event, Lead, Send
 from tests.drip.conftest import advance, enrol_at, local_path, next_due, submit, tick
 from tests.site.conftest import ASSET_BYTES
 
@@ -130,7 +132,7 @@ def test_resubscribe_and_preferences(app, client, runner, smtp) -> None:
         else None
     )
     with app.test_request_context():
-        from formserver.tokens import make_token
+        from formserver.core.tokens import make_token
 
         prefs = prefs or f"/preferences/{make_token('preferences', {'l': 1})}"
         unsub = f"/unsubscribe/{make_token('unsubscribe', {'l': 1})}"
@@ -215,3 +217,18 @@ def test_message_date_is_a_valid_rfc_date(app, client, runner, smtp) -> None:
     submit(client)
     advance(app, runner, 0.001)
     assert parsedate_to_datetime(sink.messages[0]["Date"]).tzinfo is not None
+
+
+@pytest.mark.parametrize("track_opens", [False, True])
+def test_a_marketing_email_shows_no_markup_as_text(app, client, runner, smtp, track_opens) -> None:  # noqa: ANN001
+    """Step 1 showed a literal ``</body>``: the pixel's Markup escaped the tag it was added to."""
+    app.config["TRACK_OPENS"] = track_opens
+    sink, _ = smtp
+    submit(client)
+    advance(app, runner, 5)
+    tip = sink.to("ada@example.com")[1]
+    html = tip.get_body(("html",)).get_content()
+    visible = BeautifulSoup(html, "html.parser").get_text()
+    assert "</" not in visible and "&lt;" not in html
+    assert html.rstrip().endswith("</html>")
+    assert ("/t/open/" in html) is track_opens

@@ -14,9 +14,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
-from formserver import create_app, db
-from formserver.drip import dispatch, tick
-from formserver.models import Send
+from formserver import create_app
+from formserver.core import db
+from formserver.core.models import Send
+from formserver.mail import dispatch
+from formserver.mail.tick import tick
 from tests.conftest import SmtpSink, free_port
 from tests.drip.conftest import submit
 

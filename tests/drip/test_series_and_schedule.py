@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from formserver.drip.schedule import due_at
-from formserver.drip.series import get_series, load_series, parse_delay
-from formserver.errors import SeriesError
+from formserver.content.errors import SeriesError
+from formserver.content.series import get_series, load_series, parse_delay
+from formserver.mail.schedule import due_at
 from tests.drip.conftest import SERIES_TOML, STEPS
 
 

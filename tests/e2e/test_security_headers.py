@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from formserver import db
-from formserver.admin import auth
+from formserver.core import db
+from formserver.dashboard import auth
 
 EMAIL, PASSWORD = "marketer@lodestone.test", "correct horse battery"
 # Counts `securitypolicyviolation` events in every document, before any of its own code runs.

@@ -16,8 +16,9 @@ import redis
 from flask import Flask
 from sqlalchemy import func, insert, select
 
-from formserver import create_app, db
-from formserver.models import Enrolment, Lead, Send
+from formserver import create_app
+from formserver.core import db
+from formserver.core.models import Enrolment, Lead, Send
 from tests.conftest import ROOT, free_port, pg_schema
 
 

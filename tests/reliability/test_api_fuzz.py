@@ -21,9 +21,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from formserver import db
-from formserver.models import Lead, Send
-from formserver.tokens import make_token
+from formserver.core import db
+from formserver.core.models import Lead, Send
+from formserver.core.tokens import make_token
 from tests.capture.conftest import ORIGIN
 from tests.capture.test_download import old_token
 from tests.conftest import ROOT

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from formserver import create_app, db
-from formserver.models import Consent, Lead, Submission
+from formserver import create_app
+from formserver.core import db
+from formserver.core.models import Consent, Lead, Submission
 from tests.capture.conftest import ORIGIN
 from tests.conftest import free_port
 

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from bench import loadgen
-from formserver.models import Consent, Lead, Send, Submission
+from formserver.core.models import Consent, Lead, Send, Submission
 from tests.conftest import ROOT, free_port
 from tests.reliability.fleet import RedisServer
 

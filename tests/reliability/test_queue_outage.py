@@ -11,8 +11,9 @@ import threading
 
 from sqlalchemy import func, select
 
-from formserver import create_app, db
-from formserver.models import Lead, Submission
+from formserver import create_app
+from formserver.core import db
+from formserver.core.models import Lead, Submission
 from tests.capture.conftest import ORIGIN
 
 

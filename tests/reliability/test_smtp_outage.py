@@ -9,9 +9,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
-from formserver import db
-from formserver.drip.series import get_series
-from formserver.models import Enrolment, Send
+from formserver.content.series import get_series
+from formserver.core import db
+from formserver.core.models import Enrolment, Send
 from tests.conftest import ROOT, SmtpSink, free_port
 from tests.reliability.fleet import app_for, seed, statuses, worker
 

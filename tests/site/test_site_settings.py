@@ -6,7 +6,7 @@ import pytest
 from pelican.settings import read_settings
 
 from formserver import PROJECT_ROOT
-from formserver.site_settings import THEME_SETTINGS, site_context
+from formserver.core.site_settings import THEME_SETTINGS, site_context
 
 
 @pytest.mark.parametrize("name", ["pelicanconf.py", "publishconf.py"])

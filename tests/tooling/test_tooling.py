@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from formserver import create_app, db
-from formserver.admin import auth
+from formserver import create_app
+from formserver.core import db
+from formserver.dashboard import auth
 from tests.admin.admin_helpers import csrf_token, login
 from tests.conftest import ROOT
 from tests.drip.conftest import SERIES_TOML, STEPS

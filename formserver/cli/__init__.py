@@ -1,0 +1,1 @@
+"""Command groups for ``flask --app formserver``."""

@@ -1,0 +1,1 @@
+"""Content layer: offers, fields and series read from files. Pure Python: no Flask, no SQL."""

@@ -1,0 +1,1 @@
+"""Core: settings, the database and its models, signed tokens, cached catalogs."""

@@ -1,0 +1,1 @@
+"""Domain: what happens to leads (capture, enrolment, events, tags, scoring, privacy, webhooks)."""

@@ -1,0 +1,1 @@
+"""Mail: scheduling, dispatch, composing and rendering emails, the SMTP transport."""

@@ -1,0 +1,63 @@
+"""Links in a sent email: click tracking through signed /c/ links, and the open pixel."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from flask import Flask, current_app
+from markupsafe import Markup
+
+from formserver.core.tokens import make_token
+from formserver.domain import links
+
+
+def own_origins(app: Flask) -> set[str]:
+    urls = [app.config["SITE_URL"], app.config["PUBLIC_URL"], *app.config["ALLOWED_ORIGINS"]]
+    return {o for o in (links.origin(u) for u in urls) if o}
+
+
+def tracked_url(send_id: int, url: str) -> str:
+    """The signed /c/ link that records a click on ``url`` in send ``send_id``, then goes there.
+
+    mailto:, anchors and our own server's links (download, unsubscribe, ...) are left alone.
+    """
+    public = current_app.config["PUBLIC_URL"].rstrip("/")
+    if links.origin(url) in ("", links.origin(public)):
+        return url
+    return f"{public}/c/{make_token('click', {'s': send_id, 'u': url})}"
+
+
+_HREF = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(.*?)\2""", re.I | re.S)
+
+
+def track_links(html_body: str, send_id: int) -> str:
+    """Rewrite every <a href> of a rendered HTML email through tracked_url."""
+
+    def swap(match: re.Match[str]) -> str:
+        url = html.unescape(match.group(3))
+        return f"{match.group(1)}{match.group(2)}{html.escape(tracked_url(send_id, url))}" + (
+            match.group(2)
+        )
+
+    return _HREF.sub(swap, html_body)
+
+
+def open_pixel(send_id: int) -> Markup:
+    """An <img> that records an open, only when TRACK_OPENS is on; else empty markup."""
+    if not current_app.config.get("TRACK_OPENS"):
+        return Markup("")
+    public = current_app.config["PUBLIC_URL"].rstrip("/")
+    token = make_token("click", {"s": send_id, "o": 1})
+    return Markup('<img src="{}" width="1" height="1" alt="">').format(
+        f"{public}/t/open/{token}.gif"
+    )
+
+
+def with_open_pixel(html_document: str, send_id: int) -> str:
+    """The document with the open pixel (when TRACK_OPENS is on) just before ``</body>``.
+
+    Plain string concatenation: adding a ``Markup`` to the string ``"</body>"`` would escape the
+    tag, and every email showed a literal ``</body>`` (fixed here, tested with the sink).
+    """
+    return html_document.replace("</body>", f"{open_pixel(send_id)}</body>", 1)

@@ -1,0 +1,1 @@
+"""Web: the public endpoints (forms, download, confirm, unsubscribe, tracking, health, errors)."""
