@@ -50,6 +50,8 @@ quality: build browser node_modules/.installed
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 # Known vulnerabilities in the installed dependencies (PyPI's advisories) and bandit at medium
 # severity; every finding bandit is told to skip carries its reason beside a nosec comment.

@@ -25,7 +25,7 @@ with _db() as setup:
 
 
 @app.post("/forms/<offer>")
-def submit(offer: str):  # noqa: ANN201
+def submit(offer: str):
     conn = _db()
     with conn:
         conn.execute(

@@ -27,10 +27,10 @@ from sqlalchemy import insert
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from formserver import create_app  # noqa: E402
+from formserver import create_app
 from formserver.core import db
-from formserver.core.models import Enrolment, Lead, Send  # noqa: E402
-from formserver.mail import dispatch  # noqa: E402
+from formserver.core.models import Enrolment, Lead, Send
+from formserver.mail import dispatch
 from formserver.mail.tick import tick
 
 
@@ -38,7 +38,7 @@ class Counter:
     def __init__(self) -> None:
         self.count = 0
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+    async def handle_DATA(self, server, session, envelope):
         self.count += 1
         return "250 OK"
 
@@ -49,7 +49,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def app_for(tmp: Path, name: str, smtp_port: int):  # noqa: ANN201
+def app_for(tmp: Path, name: str, smtp_port: int):
     return create_app(
         {
             "SECRET_KEY": "bench-secret-key-not-for-production",
@@ -61,7 +61,7 @@ def app_for(tmp: Path, name: str, smtp_port: int):  # noqa: ANN201
     )
 
 
-def seed(app, leads: int, due: int, now: datetime, sends: bool) -> None:  # noqa: ANN001
+def seed(app, leads: int, due: int, now: datetime, sends: bool) -> None:
     """``leads`` leads in playbook-nurture; ``due`` of them have something due now."""
     with app.app_context(), db.new_session() as s:
         s.execute(
@@ -129,7 +129,7 @@ def raw_smtplib(port: int, n: int) -> float:
     return time.perf_counter() - start
 
 
-def schedule_pass(app, leads: int, due: int, now: datetime) -> float:  # noqa: ANN001
+def schedule_pass(app, leads: int, due: int, now: datetime) -> float:
     seed(app, leads, due, now, sends=False)
     with app.app_context(), db.new_session() as s:
         start = time.perf_counter()

@@ -37,11 +37,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from dispatch import Counter, free_port  # noqa: E402
+from dispatch import Counter, free_port
 
-from formserver import create_app  # noqa: E402
+from formserver import create_app
 from formserver.core import db
-from formserver.mail.tick import tick  # noqa: E402
+from formserver.mail.tick import tick
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 FRAC = "((hashint4({0}) & 2147483647) / 2147483648.0)"  # a stable pseudo-random [0, 1)

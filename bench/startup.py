@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build import ROOT, build, make_site, settings_file  # noqa: E402
+from build import ROOT, build, make_site, settings_file
 
 FLASK = str(Path(sys.executable).parent / "flask")
 

@@ -33,13 +33,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from dispatch import Counter, free_port, seed  # noqa: E402
+from dispatch import Counter, free_port, seed
 
-from formserver import create_app  # noqa: E402
+from formserver import create_app
 from formserver.core import db
-from formserver.core.models import Send  # noqa: E402
-from formserver.mail.tick import queue_sends  # noqa: E402
-from tests.reliability.fleet import RedisServer  # noqa: E402
+from formserver.core.models import Send
+from formserver.mail.tick import queue_sends
+from tests.reliability.fleet import RedisServer
 
 READY = "consumer started"  # what a Huey consumer logs once it takes tasks
 

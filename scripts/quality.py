@@ -53,7 +53,7 @@ CHROME_FLAGS = (
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+    def redirect_request(self, *args, **kwargs):
         return None
 
 
@@ -69,7 +69,7 @@ def fetch(url: str, data: dict | None = None) -> tuple[int, str, dict]:
         return e.code, e.read().decode(errors="replace"), dict(e.headers)
 
 
-def signed_pages(app, base: str) -> dict[str, str]:  # noqa: ANN001
+def signed_pages(app, base: str) -> dict[str, str]:
     """Pages behind signed links (confirm, unsubscribe, preferences) for the stored leads."""
     from formserver.core.tokens import make_token
 

@@ -71,7 +71,7 @@ class SmtpSink:
         self.raw: list[bytes] = []
         self.envelopes: list[tuple[str, list[str]]] = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+    async def handle_DATA(self, server, session, envelope):
         raw = envelope.original_content or envelope.content
         self.raw.append(raw)
         self.messages.append(message_from_bytes(raw, policy=policy.default))

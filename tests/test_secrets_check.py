@@ -41,7 +41,7 @@ def production(tmp_path: Path, **settings: object) -> dict:
         ("ab" * 20, "too few characters"),
     ],
 )
-def test_a_server_refuses_to_start_with_a_weak_key(tmp_path: Path, key, reason: str) -> None:  # noqa: ANN001
+def test_a_server_refuses_to_start_with_a_weak_key(tmp_path: Path, key, reason: str) -> None:
     with pytest.raises(InsecureSecretKey) as refused:
         create_app(production(tmp_path, SECRET_KEY=key))
     message = str(refused.value)
@@ -65,7 +65,7 @@ def test_development_keeps_one_key_in_the_instance_folder(tmp_path: Path) -> Non
     assert apps[0].secret_key == apps[1].secret_key == kept and len(kept) >= 32
 
 
-def flask(tmp_path: Path, *args: str, key: str | None = None, timeout: int = 60):  # noqa: ANN201
+def flask(tmp_path: Path, *args: str, key: str | None = None, timeout: int = 60):
     """Run ``flask --app formserver ARGS`` as on a fresh machine: no FORMSERVER_* settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORMSERVER_")}
     env["FORMSERVER_DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.db'}"
@@ -85,7 +85,7 @@ def test_make_builds_drip_lint_needs_no_settings(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("command", [["worker"], ["drip", "tick"]])
-def test_commands_that_sign_links_refuse_to_run_without_a_key(tmp_path: Path, command) -> None:  # noqa: ANN001
+def test_commands_that_sign_links_refuse_to_run_without_a_key(tmp_path: Path, command) -> None:
     result = flask(tmp_path, *command, timeout=30)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()

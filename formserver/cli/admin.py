@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 admin_cli = AppGroup("admin", help="Dashboard users and GDPR requests.")
 
 
-def _find_lead(s, email: str) -> Lead:  # noqa: ANN001
+def _find_lead(s, email: str) -> Lead:
     lead = s.scalar(select(Lead).where(Lead.email == email.strip().lower()))
     if lead is None:
         raise click.ClickException(f"no lead has the address {email}")

@@ -19,7 +19,7 @@ class OutboxHandler:
     def __init__(self, path: Path) -> None:
         self.maildir = mailbox.Maildir(path, create=True)
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+    async def handle_DATA(self, server, session, envelope):
         self.maildir.add(envelope.original_content or envelope.content)
         return "250 Message accepted for delivery"
 

@@ -57,7 +57,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(worker_command)
 
 
-def _series(name: str):  # noqa: ANN202
+def _series(name: str):
     from formserver.content.errors import SeriesError
     from formserver.content.series import get_series
 

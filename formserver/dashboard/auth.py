@@ -44,7 +44,7 @@ def current_user() -> AdminUser | None:
     return g.admin_user
 
 
-def ensure_dev_user(app) -> None:  # noqa: ANN001
+def ensure_dev_user(app) -> None:
     """Create DEV_ADMIN_EMAIL with DEV_ADMIN_PASSWORD when missing (development only)."""
     with db.new_session(app) as s:
         email = normalize_email(app.config["DEV_ADMIN_EMAIL"])
@@ -70,7 +70,7 @@ def _owner_ip(email: str) -> str | None:
     return db.session().scalar(query)
 
 
-def _throttled(scope: str, seconds: int, form: LoginForm):  # noqa: ANN202
+def _throttled(scope: str, seconds: int, form: LoginForm):
     logger.warning("admin login throttled (%s) for %s", scope, request.remote_addr)
     where = "for this account" if scope == "account" else "from your address"
     message = f"Too many failed attempts {where}. Wait {seconds} seconds and try again."
@@ -81,7 +81,7 @@ def _throttled(scope: str, seconds: int, form: LoginForm):  # noqa: ANN202
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():  # noqa: ANN201
+def login():
     if request.method == "GET" and current_user() is not None:
         return redirect(safe_next(request.args.get("next")), 303)
     from formserver.dashboard.login_form import LoginForm  # WTForms loads with the login page
@@ -113,7 +113,7 @@ def login():  # noqa: ANN201
 
 
 @bp.post("/logout")
-def logout():  # noqa: ANN201
+def logout():
     user = current_user()
     if user is not None:
         sessions.end_everywhere(user)  # a copy of this cookie must not outlive the logout

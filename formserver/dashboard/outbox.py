@@ -52,13 +52,13 @@ def read_outbox(path: Path) -> list[OutboxMessage]:
 
 
 @bp.get("/")
-def index():  # noqa: ANN201
+def index():
     messages = read_outbox(Path(current_app.config["OUTBOX_PATH"]))
     return render_template("outbox/index.html", messages=messages)
 
 
 @bp.get("/<key>")
-def show(key: str):  # noqa: ANN201
+def show(key: str):
     messages = {m.key: m for m in read_outbox(Path(current_app.config["OUTBOX_PATH"]))}
     if key not in messages:
         abort(404)

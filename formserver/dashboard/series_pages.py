@@ -30,7 +30,7 @@ def _emails() -> Path:
 
 
 @bp.get("/")
-def index():  # noqa: ANN201
+def index():
     names = sorted(p.parent.name for p in _emails().glob("*/series.toml"))
     return render_template("series/index.html", names=names)
 
@@ -50,7 +50,7 @@ def _start_and_zone() -> tuple[datetime, str]:
 
 
 @bp.get("/<name>")
-def show(name: str):  # noqa: ANN201
+def show(name: str):
     try:
         series = get_series(_emails(), name)
         previews = preview_series(series, sample_lead())
@@ -73,7 +73,7 @@ def show(name: str):  # noqa: ANN201
 
 
 @bp.post("/<name>/send-test")
-def send_test(name: str):  # noqa: ANN201
+def send_test(name: str):
     from formserver.mail.tooling.testsend import send_tests
 
     to = request.form.get("to", "")[:254]

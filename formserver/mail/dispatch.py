@@ -29,7 +29,7 @@ def emails_dir() -> Path:
     return Path(current_app.config["CONTENT_PATH"]) / "emails"
 
 
-def _locked(query, s: Session):  # noqa: ANN001, ANN202
+def _locked(query, s: Session):
     """Row locks that other workers skip, on databases that have them (PostgreSQL)."""
     if s.get_bind().dialect.name == "postgresql":
         return query.with_for_update(skip_locked=True)
@@ -234,7 +234,7 @@ def _defer_unsent(s: Session, send_ids: list[int], now: datetime, error: str) ->
     return result.rowcount
 
 
-def _deliver_one(s: Session, connection, send_id: int, now: datetime) -> str:  # noqa: ANN001
+def _deliver_one(s: Session, connection, send_id: int, now: datetime) -> str:
     send = s.get(Send, send_id)
     lead = s.get(Lead, send.lead_id)
     marketing = send.kind == "step" and (send.step or 0) > 0

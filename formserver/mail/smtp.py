@@ -161,7 +161,7 @@ DKIM_SETTINGS = ("DKIM_DOMAIN", "DKIM_SELECTOR", "DKIM_PRIVATE_KEY_PATH")
 
 
 @lru_cache(maxsize=4)
-def _parsed_key(path: str, stamp: tuple[int, int, int]) -> bytes:  # noqa: ARG001 (cache key)
+def _parsed_key(path: str, stamp: tuple[int, int, int]) -> bytes:
     """The key file's bytes, once they parse as a private key; read again when the file changes."""
     import dkim.crypto  # only where mail is signed: dkimpy pulls in dnspython
 
@@ -228,7 +228,7 @@ def _dkim_sign(raw: bytes) -> bytes:
     return signature + raw
 
 
-def send(connection, message: Message) -> None:  # noqa: ANN001
+def send(connection, message: Message) -> None:
     """Send over an open Flask-Mail connection, DKIM-signed when configured.
 
     A non-ASCII address goes as given with ``SMTPUTF8`` when the relay offers it; otherwise its
@@ -257,7 +257,7 @@ def send(connection, message: Message) -> None:  # noqa: ANN001
         raise PermanentFailure(str(refused))
 
 
-def recover(connection) -> None:  # noqa: ANN001
+def recover(connection) -> None:
     """After an email failed half-way: reset the SMTP transaction, or open a fresh connection.
 
     Without this the next email's ``MAIL FROM`` would meet the failed one's open transaction

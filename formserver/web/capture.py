@@ -116,7 +116,7 @@ def _invalid(offer: Offer, form: forms.LeadFormBase, data: MultiDict) -> tuple[R
 
 @bp.post("/forms/<offer_id>")
 @limiter.limit(form_rate_limit)
-def submit(offer_id: str):  # noqa: ANN201
+def submit(offer_id: str):
     offer = offer_or_404(offer_id)
     check_origin(request)
     data = posted_data()
@@ -165,7 +165,7 @@ def _after_commit(captured: leads.Captured) -> None:
 
 
 @bp.get("/thanks/<token>")
-def thanks(token: str):  # noqa: ANN201
+def thanks(token: str):
     from formserver.web.delivery import read_download_token
 
     lead, offer, token = read_download_token(token)
@@ -184,7 +184,7 @@ def stamp(offer_id: str) -> Response:
 
 
 @bp.get("/forms/<offer_id>/check-your-inbox")
-def check_inbox(offer_id: str):  # noqa: ANN201
+def check_inbox(offer_id: str):
     return render_template("check_inbox.html", offer=offer_or_404(offer_id))
 
 

@@ -117,7 +117,7 @@ def deliver_fresh_link(lead: Lead, offer: Offer) -> None:
 
 @bp.post("/download/renew")
 @limiter.limit("10 per hour")
-def renew():  # noqa: ANN201
+def renew():
     """An expired link plus the lead's own email address: a fresh link goes to that inbox."""
     token = request.form.get("token", "")[:2000]
     email = request.form.get("email", "")[:254].strip().lower()
@@ -139,7 +139,7 @@ def renew():  # noqa: ANN201
     )
 
 
-def _expired(e: LinkExpired):  # noqa: ANN202
+def _expired(e: LinkExpired):
     return render_template("expired.html", token=e.token, email="", error=""), 410
 
 

@@ -30,7 +30,7 @@ def wants_json() -> bool:
     return request.is_json or best == "application/json"
 
 
-def render_error(status: int, message: str):  # noqa: ANN201
+def render_error(status: int, message: str):
     """One error answer in the client's language: JSON for scripts, the site's theme for people."""
     if wants_json():
         return jsonify(error=message), status
@@ -38,7 +38,7 @@ def render_error(status: int, message: str):  # noqa: ANN201
     return render_template("error.html", status=status, title=title, message=message), status
 
 
-def _http(e: HTTPException):  # noqa: ANN202
+def _http(e: HTTPException):
     if e.response is not None:  # the raiser built the answer (the tracking pixel's image)
         return e.response
     if e.code == 429:
@@ -46,19 +46,19 @@ def _http(e: HTTPException):  # noqa: ANN202
     return render_error(e.code or 500, e.description or TITLES.get(e.code or 500, "Error"))
 
 
-def _database(e: Exception):  # noqa: ANN202
+def _database(e: Exception):
     logger.error("database unavailable: %s", e.__class__.__name__)
     return render_error(503, "We are having a short outage. Please try again in a minute.")
 
 
-def _bad_value(e: DataError):  # noqa: ANN202
+def _bad_value(e: DataError):
     # The database refused a value the request carried (a NUL, a number out of range): the
     # input is at fault, not the server; the routes check their input, this is the last net.
     logger.warning("database refused a value: %s", str(e.orig).splitlines()[0][:200])
     return render_error(400, "A value in your request cannot be used.")
 
 
-def _unexpected(e: InternalServerError):  # noqa: ANN202
+def _unexpected(e: InternalServerError):
     logger.error("unhandled error", exc_info=e.original_exception or e)
     return render_error(500, "Something went wrong on our side. Nothing you sent was lost.")
 

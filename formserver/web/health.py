@@ -10,7 +10,7 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
-def healthz():  # noqa: ANN201
+def healthz():
     if db.ping():
         return jsonify(status="ok")
     return jsonify(status="unavailable", error="database unreachable"), 503

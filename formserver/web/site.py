@@ -14,7 +14,7 @@ bp = Blueprint("site", __name__)
 
 @bp.get("/", defaults={"path": "index.html"})
 @bp.get("/<path:path>")
-def static_site(path: str):  # noqa: ANN201
+def static_site(path: str):
     """Serve the built site (development only), so the site and server share one origin."""
     root = Path(current_app.config["SITE_OUTPUT_PATH"])
     if path.endswith("/"):

@@ -43,13 +43,13 @@ def _after_commit(kind: str, lead_id: int, send_ids: list[int], webhook_ids: lis
 
 
 @bp.get("/confirm/<token>")
-def confirm_page(token: str):  # noqa: ANN201
+def confirm_page(token: str):
     lead, _ = _lead("confirm", token, current_app.config["CONFIRM_MAX_AGE"])
     return render_template("drip/confirm.html", token=token, done=lead.confirmed_at is not None)
 
 
 @bp.post("/confirm/<token>")
-def confirm(token: str):  # noqa: ANN201
+def confirm(token: str):
     from formserver.domain import events as hooks
 
     lead, _ = _lead("confirm", token, current_app.config["CONFIRM_MAX_AGE"])
@@ -90,7 +90,7 @@ def confirm(token: str):  # noqa: ANN201
 
 
 @bp.get("/unsubscribe/<token>")
-def unsubscribe_page(token: str):  # noqa: ANN201
+def unsubscribe_page(token: str):
     lead, _ = _lead("unsubscribe", token)
     return render_template(
         "drip/unsubscribe.html", token=token, lead=lead, done=lead.status == "unsubscribed"
@@ -98,7 +98,7 @@ def unsubscribe_page(token: str):  # noqa: ANN201
 
 
 @bp.post("/unsubscribe/<token>")
-def unsubscribe(token: str):  # noqa: ANN201
+def unsubscribe(token: str):
     """The page's button and RFC 8058 one-click (no cookies, no Origin) both land here."""
     from formserver.domain import events as hooks
 
@@ -120,7 +120,7 @@ def unsubscribe(token: str):  # noqa: ANN201
 
 
 @bp.post("/unsubscribe/<token>/resubscribe")
-def resubscribe(token: str):  # noqa: ANN201
+def resubscribe(token: str):
     lead, _ = _lead("unsubscribe", token)
     if lead.status == "unsubscribed":
         lead.status = "active"
@@ -133,7 +133,7 @@ def resubscribe(token: str):  # noqa: ANN201
 
 
 @bp.route("/preferences/<token>", methods=["GET", "POST"])
-def preferences(token: str):  # noqa: ANN201
+def preferences(token: str):
     """Leave one series, or all email."""
     lead, _ = _lead("preferences", token)
     s = db.session()

@@ -140,7 +140,7 @@ def _record(send: Send, kind: str, data: dict) -> None:
 
 
 @bp.get("/c/<token>")
-def click(token: str):  # noqa: ANN201
+def click(token: str):
     """Record a click and redirect, only to a link the email's template really contains."""
     payload = _payload(token)
     url = payload.get("u") if payload else None

@@ -44,7 +44,7 @@ def check_settings(settings: dict[str, Any]) -> dict[str, Path]:
     return paths
 
 
-def initialized(pelican) -> None:  # noqa: ANN001
+def initialized(pelican) -> None:
     """Load and check every offer once per build; a broken one stops the build."""
     paths = check_settings(pelican.settings)
     offers = load_offers(paths["landing_path"], paths["assets_path"], paths["emails_path"])
@@ -56,7 +56,7 @@ def initialized(pelican) -> None:  # noqa: ANN001
     }
 
 
-def cta_box(templates: str):  # noqa: ANN201
+def cta_box(templates: str):
     """The theme's ``cta_box`` macro, so the box looks the same wherever it appears."""
     if templates not in _MACROS:
         env = Environment(loader=FileSystemLoader(templates), autoescape=True)
@@ -71,7 +71,7 @@ def _cta(state: dict[str, Any], offer_id: str, source: str) -> Offer:
     return offer
 
 
-def content_init(instance) -> None:  # noqa: ANN001
+def content_init(instance) -> None:
     """Attach offers to landing pages and CTA boxes to articles and pages."""
     settings = instance.settings
     state = settings.get(STATE)
@@ -103,10 +103,10 @@ def content_init(instance) -> None:  # noqa: ANN001
         instance._content = Markup(SHORTCODE.sub(box, content))  # nosec B704
 
 
-def _stop_on_offer_error(receiver):  # noqa: ANN001, ANN202
+def _stop_on_offer_error(receiver):
     """Turn an OfferError into one line on stderr and exit status 1, not a traceback."""
 
-    def wrapper(sender):  # noqa: ANN001, ANN202
+    def wrapper(sender):
         try:
             return receiver(sender)
         except OfferError as e:

@@ -22,7 +22,7 @@ def csrf_token(html: str) -> str:
     return field["value"]
 
 
-def login(client, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD):  # noqa: ANN001, ANN201
+def login(client, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD):
     page = client.get("/admin/login")
     return client.post(
         "/admin/login",
@@ -30,7 +30,7 @@ def login(client, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD):  # 
     )
 
 
-def post_form(client, page_url: str, action: str, data: dict[str, Any] | None = None):  # noqa: ANN001, ANN201
+def post_form(client, page_url: str, action: str, data: dict[str, Any] | None = None):
     """Submit a dashboard form the way a browser would: token taken from the page first."""
     token = csrf_token(client.get(page_url).text)
     return client.post(action, data={"csrf_token": token, **(data or {})})
@@ -69,7 +69,7 @@ def sent(lead_id: int, at: datetime, step: int = 1, **extra: Any) -> Send:
     return Send(**values)
 
 
-def event(kind: str, at: datetime, lead_id: int | None = None, offer: str = "playbook", **data):  # noqa: ANN003, ANN201
+def event(kind: str, at: datetime, lead_id: int | None = None, offer: str = "playbook", **data):
     return Event(lead_id=lead_id, offer_id=offer, kind=kind, data=data, created_at=at)
 
 

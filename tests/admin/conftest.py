@@ -121,7 +121,7 @@ def app(app_config: dict, make_app: Callable[[dict], Flask]) -> Flask:
 
 
 @pytest.fixture
-def admin_user(app) -> str:  # noqa: ANN001
+def admin_user(app) -> str:
     with app.app_context(), db.new_session() as s:
         auth.create_user(s, ADMIN_EMAIL, ADMIN_PASSWORD)
         s.commit()
@@ -129,14 +129,14 @@ def admin_user(app) -> str:  # noqa: ANN001
 
 
 @pytest.fixture
-def admin_client(client, admin_user: str):  # noqa: ANN001, ANN201
+def admin_client(client, admin_user: str):
     """A test client logged in as a marketer."""
     assert login(client).status_code == 303
     return client
 
 
 @pytest.fixture
-def make_lead(app) -> Callable[..., int]:  # noqa: ANN001
+def make_lead(app) -> Callable[..., int]:
     """Store a lead that submitted ``offer`` at ``at``; returns its id."""
 
     def make(
@@ -200,7 +200,7 @@ def make_lead(app) -> Callable[..., int]:  # noqa: ANN001
 
 
 @pytest.fixture
-def add_rows(app) -> Callable[..., list[int]]:  # noqa: ANN001
+def add_rows(app) -> Callable[..., list[int]]:
     """Insert ORM rows (events, downloads, sends...) and return their ids."""
 
     def add(*rows: Any) -> list[int]:

@@ -13,7 +13,7 @@ from formserver.dashboard import auth
 from tests.admin.admin_helpers import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token, login, post_form
 
 
-def _example_url(rule) -> str:  # noqa: ANN001
+def _example_url(rule) -> str:
     """A concrete URL for a rule: int arguments become 1, others "x"."""
     url = rule.rule
     for name, converter in rule._converters.items():
@@ -22,14 +22,14 @@ def _example_url(rule) -> str:  # noqa: ANN001
     return url
 
 
-def _admin_rules(app):  # noqa: ANN001, ANN202
+def _admin_rules(app):
     rules = [r for r in app.url_map.iter_rules() if r.rule.startswith("/admin")]
     assert len(rules) >= 10
     return rules
 
 
 @pytest.fixture
-def app_config(app_config: dict, tmp_path) -> dict:  # noqa: ANN001
+def app_config(app_config: dict, tmp_path) -> dict:
     app_config["OUTBOX_PATH"] = str(tmp_path / "outbox")  # its pages must be guarded too
     return app_config
 

@@ -18,7 +18,7 @@ ORIGIN = {"Origin": "https://www.lodestone.test"}
 BROWSER = {"User-Agent": "Mozilla/5.0 (Windows NT 10.0) Firefox/131.0"}
 
 
-def _submit(client, company: str = "Analytical Engines"):  # noqa: ANN001, ANN201
+def _submit(client, company: str = "Analytical Engines"):
     return client.post(
         "/forms/playbook",
         data={
@@ -91,7 +91,7 @@ def test_links_in_a_rendered_drip_email_are_tracked_and_lead_where_written(app, 
         assert s.scalar(select(Lead)).score == 10 + 4 * 3
 
 
-def test_a_new_and_a_returning_lead_score_as_a_full_recount_does(app_config, make_app):  # noqa: ANN001
+def test_a_new_and_a_returning_lead_score_as_a_full_recount_does(app_config, make_app):
     app = make_app(app_config | {"SCORING": {"submitted": 10, "tagged": 2, "confirmed": 5}})
     client = app.test_client()
     assert _submit(client).status_code == 303  # new: submitted + 3 tags (ebook, playbook, role)

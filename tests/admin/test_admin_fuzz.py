@@ -49,13 +49,13 @@ IDS = st.one_of(
 )
 
 
-def ok(response) -> None:  # noqa: ANN001
+def ok(response) -> None:
     assert response.status_code < 500, (response.status_code, response.text[:300])
     assert b"Traceback" not in response.data
 
 
 @pytest.fixture
-def fuzz_client(admin_client, make_lead):  # noqa: ANN001, ANN201
+def fuzz_client(admin_client, make_lead):
     """Logged in, with two leads so searches, filters and pages have rows to find."""
     make_lead("ada@example.com", first_name="Ada", company="Acme")
     make_lead("lin@example.com", offer="checklist", status="unconfirmed")
@@ -64,7 +64,7 @@ def fuzz_client(admin_client, make_lead):  # noqa: ANN001, ANN201
 
 @FUZZ
 @given(args=RANGES, offer=st.one_of(st.sampled_from(["playbook", "checklist"]), TEXT))
-def test_funnel_pages(fuzz_client, args: dict[str, str], offer: str) -> None:  # noqa: ANN001
+def test_funnel_pages(fuzz_client, args: dict[str, str], offer: str) -> None:
     query = urlencode(args)
     ok(fuzz_client.get(f"/admin/?{query}"))
     ok(fuzz_client.get(f"/admin/offers/{quote(offer, safe='')}?{query}"))
@@ -72,7 +72,7 @@ def test_funnel_pages(fuzz_client, args: dict[str, str], offer: str) -> None:  #
 
 @FUZZ
 @given(args=FILTERS)
-def test_lead_search_filters_and_pages(fuzz_client, args: dict[str, str]) -> None:  # noqa: ANN001
+def test_lead_search_filters_and_pages(fuzz_client, args: dict[str, str]) -> None:
     query = urlencode(args)
     ok(fuzz_client.get(f"/admin/leads/?{query}"))
     ok(fuzz_client.get(f"/admin/leads/export.csv?{query}"))  # the streamed body read whole
@@ -80,7 +80,7 @@ def test_lead_search_filters_and_pages(fuzz_client, args: dict[str, str]) -> Non
 
 @FUZZ
 @given(lead_id=IDS, status=STATUS)
-def test_ids_in_paths(fuzz_client, lead_id: int, status: str) -> None:  # noqa: ANN001
+def test_ids_in_paths(fuzz_client, lead_id: int, status: str) -> None:
     for path in ("", "/export.json", "/forget"):
         response = fuzz_client.get(f"/admin/leads/{lead_id}{path}")
         ok(response)

@@ -35,7 +35,7 @@ def app_config(app_config: dict) -> dict:
 
 
 @pytest.fixture
-def zebulon(app, make_lead, add_rows) -> int:  # noqa: ANN001
+def zebulon(app, make_lead, add_rows) -> int:
     """A lead with a full history that touches every table."""
     lead_id = make_lead(
         "zebulon.q@example.com",
@@ -72,7 +72,7 @@ def zebulon(app, make_lead, add_rows) -> int:  # noqa: ANN001
     return lead_id
 
 
-def _all_text(app) -> str:  # noqa: ANN001
+def _all_text(app) -> str:
     """Every value of every column of every table in the database, as one string."""
     engine = db.engine(app)
     metadata = MetaData()
@@ -85,7 +85,7 @@ def _all_text(app) -> str:  # noqa: ANN001
     return "\n".join(chunks)
 
 
-def _funnels(app) -> list:  # noqa: ANN001
+def _funnels(app) -> list:
     rng = funnel.DateRange(date(2026, 3, 1), date(2026, 3, 31))
     with app.app_context(), db.new_session() as s:
         return [

@@ -16,7 +16,7 @@ from tests.admin.admin_helpers import T0, download, enrol, event, post_form, sen
 
 
 @pytest.fixture
-def leads(app, make_lead):  # noqa: ANN001, ANN201
+def leads(app, make_lead):
     """Five leads across two offers, tags, statuses and scores."""
     ids = {
         "ada": make_lead("ada@example.com", first_name="Ada", last_name="Lovelace", score=40),
@@ -98,7 +98,7 @@ def test_list_is_paginated(app, admin_client, make_lead):
     assert _emails(admin_client.get("/admin/leads/?page=99").text) == set()
 
 
-def _csv(response) -> list[dict[str, str]]:  # noqa: ANN001
+def _csv(response) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
 
 

@@ -14,7 +14,7 @@ from formserver.core.models import Base
 ADMIN_TABLES = {"admin_users", "lead_tags", "webhook_deliveries"}
 
 
-def _touches_admin(diff) -> bool:  # noqa: ANN001
+def _touches_admin(diff) -> bool:
     items = diff if isinstance(diff, list) else [diff]
     for item in items:
         for part in item:

@@ -12,7 +12,7 @@ from tests.admin.admin_helpers import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token, l
 OWNER_IP = "203.0.113.5"
 
 
-def _replay(app, cookie: str):  # noqa: ANN001, ANN202
+def _replay(app, cookie: str):
     """A fresh browser holding a copy of someone's session cookie."""
     thief = app.test_client()
     thief.set_cookie("session", cookie, domain="localhost")
@@ -49,7 +49,7 @@ def test_a_new_password_ends_the_sessions_opened_with_the_old_one(app, admin_cli
     assert admin_client.get("/admin/leads/").status_code == 200
 
 
-def _shift(client, key: str, minutes: int) -> None:  # noqa: ANN001
+def _shift(client, key: str, minutes: int) -> None:
     """Move one of the session's clocks back, as if that much time had passed."""
     with client.session_transaction() as session:
         session[key] -= minutes * 60
@@ -78,7 +78,7 @@ def test_a_session_ends_after_the_maximum_age_even_when_active(admin_client):
     assert json.status_code == 401
 
 
-def test_the_idle_timeout_is_a_setting(app_config, make_app):  # noqa: ANN001
+def test_the_idle_timeout_is_a_setting(app_config, make_app):
     idle = 5
     app = make_app({**app_config, "ADMIN_SESSION_IDLE_MINUTES": idle})
     with db.new_session(app) as s:
@@ -94,7 +94,7 @@ def test_the_idle_timeout_is_a_setting(app_config, make_app):  # noqa: ANN001
 
 
 @pytest.fixture
-def limited(app_config: dict, make_app):  # noqa: ANN001, ANN201
+def limited(app_config: dict, make_app):
     app = make_app({**app_config, "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://"})
     with db.new_session(app) as s:
         auth.create_user(s, ADMIN_EMAIL, ADMIN_PASSWORD)
@@ -102,7 +102,7 @@ def limited(app_config: dict, make_app):  # noqa: ANN001, ANN201
     return app
 
 
-def login_from(app, ip: str, password: str, email: str = ADMIN_EMAIL) -> TestResponse:  # noqa: ANN001
+def login_from(app, ip: str, password: str, email: str = ADMIN_EMAIL) -> TestResponse:
     """A login from a browser at ``ip``."""
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = ip
@@ -156,7 +156,7 @@ def test_an_account_slows_down_instead_of_refusing_for_long(limited):
         ("marketerlodestone", "too easy to guess"),
     ],
 )
-def test_create_user_refuses_weak_passwords_and_says_why(app, runner, password, reason):  # noqa: ANN001
+def test_create_user_refuses_weak_passwords_and_says_why(app, runner, password, reason):
     result = runner.invoke(args=["admin", "create-user", ADMIN_EMAIL, "--password", password])
     assert result.exit_code == 1
     assert reason in result.output and "Traceback" not in result.output

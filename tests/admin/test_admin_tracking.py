@@ -17,7 +17,7 @@ from tests.admin.admin_helpers import T0, sent
 BROWSER = {"User-Agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) Safari/605.1.15"}
 
 
-def _events(app, kind: str) -> list[Event]:  # noqa: ANN001
+def _events(app, kind: str) -> list[Event]:
     with db.new_session(app) as s:
         return list(s.scalars(select(Event).where(Event.kind == kind).order_by(Event.id)))
 
@@ -98,7 +98,7 @@ def send_id(make_lead, add_rows) -> int:
     return add_rows(sent(lead_id, T0, step=1))[0]
 
 
-def _click(app, client, send: int, url: str, headers=BROWSER):  # noqa: ANN001, ANN201, B006
+def _click(app, client, send: int, url: str, headers=BROWSER):
     """Follow a click link signed for ``url`` (as if the email had contained it)."""
     with app.test_request_context():
         token = make_token("click", {"s": send, "u": url})

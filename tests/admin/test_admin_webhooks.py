@@ -36,7 +36,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 data = self.rfile.read(length)
                 if self.path == "/elsewhere":
@@ -50,7 +50,7 @@ class Receiver:
                 self.end_headers()
                 self.wfile.write(b"boom" if status >= 500 else b"ok")
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 receiver.elsewhere.append(f"{self.command} {self.path}")
                 self.send_response(200)
                 self.end_headers()
@@ -97,7 +97,7 @@ def app_config(app_config: dict, receiver: Receiver) -> dict:
 
 
 @pytest.fixture
-def huey(app, tmp_path):  # noqa: ANN001, ANN201
+def huey(app, tmp_path):
     """The app's real Huey queue (a private SQLite one while tasks.py provides none)."""
     queue = webhook_tasks.find_huey(app)
     if queue is None:
@@ -108,7 +108,7 @@ def huey(app, tmp_path):  # noqa: ANN001, ANN201
     return queue
 
 
-def run_queue(huey) -> list[str]:  # noqa: ANN001
+def run_queue(huey) -> list[str]:
     """Run every task in the queue, as the worker would, including retries it schedules."""
     results = []
     for _ in range(20):
@@ -120,7 +120,7 @@ def run_queue(huey) -> list[str]:  # noqa: ANN001
     return results
 
 
-def _deliveries(app) -> list[WebhookDelivery]:  # noqa: ANN001
+def _deliveries(app) -> list[WebhookDelivery]:
     with db.new_session(app) as s:
         return list(s.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)))
 

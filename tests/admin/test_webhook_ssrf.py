@@ -66,7 +66,7 @@ class Listener(ThreadingHTTPServer):
         listener = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 data = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 listener.requests.append((dict(self.headers), data))
                 self.send_response(200)
@@ -77,7 +77,7 @@ class Listener(ThreadingHTTPServer):
 
         super().__init__(("127.0.0.1", 0), Handler)
 
-    def get_request(self):  # noqa: ANN201
+    def get_request(self):
         connection = super().get_request()
         self.accepted += 1
         return connection
@@ -114,7 +114,7 @@ def app_config(app_config: dict, listener: Listener) -> dict:
     return app_config
 
 
-def _attempt(app, lead_id: int, answers: list[str]):  # noqa: ANN001, ANN202
+def _attempt(app, lead_id: int, answers: list[str]):
     """One delivery of lead.created, attempted once with the resolver giving ``answers``."""
     resolver = Resolver(answers)
     app.extensions["webhook_resolver"] = resolver

@@ -39,7 +39,7 @@ def app_config(app_config: dict, site: Path) -> dict:
     }
 
 
-def post_form(client, offer: str = "guide", json: bool = False, headers=None, **fields):  # noqa: ANN001, ANN201
+def post_form(client, offer: str = "guide", json: bool = False, headers=None, **fields):
     """Post a submission the way our landing page does: from our origin."""
     values = {"first_name": "Ada", "email": "ada@example.com", "consent": "yes"} | fields
     values = {k: v for k, v in values.items() if v is not None}

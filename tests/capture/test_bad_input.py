@@ -11,7 +11,7 @@ from formserver.core.models import Lead, Submission
 from tests.capture.conftest import ORIGIN, post_form
 
 
-def stored(app) -> tuple[int, int]:  # noqa: ANN001
+def stored(app) -> tuple[int, int]:
     with app.app_context():
         s = db.session()
         return (
@@ -29,7 +29,7 @@ def stored(app) -> tuple[int, int]:  # noqa: ANN001
         {"Origin": "https://www.lodestone.test.evil.io"},
     ],
 )
-def test_foreign_origin_is_refused(app, client, headers) -> None:  # noqa: ANN001
+def test_foreign_origin_is_refused(app, client, headers) -> None:
     response = client.post("/forms/guide", data={"email": "a@example.com"}, headers=headers)
     assert response.status_code == 403
     assert "only be sent from our website" in response.text
@@ -57,7 +57,7 @@ def test_honeypot_gets_a_fake_success_and_stores_nothing(app, client) -> None:
     assert stored(app) == (0, 0)
 
 
-def test_rate_limit_answers_429(app_config) -> None:  # noqa: ANN001
+def test_rate_limit_answers_429(app_config) -> None:
     app = create_app(app_config | {"RATELIMIT_ENABLED": True, "FORM_RATE_LIMIT": "2 per minute"})
     client = app.test_client()
     codes = [post_form(client, email=f"r{i}@example.com").status_code for i in range(3)]
@@ -79,7 +79,7 @@ def test_unknown_offer_404_and_wrong_method_405(client) -> None:
 
 
 @pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b'"text"'])
-def test_malformed_json_is_400(app, client, body) -> None:  # noqa: ANN001
+def test_malformed_json_is_400(app, client, body) -> None:
     response = client.post(
         "/forms/guide", data=body, content_type="application/json", headers={"Origin": ORIGIN}
     )
@@ -108,7 +108,7 @@ def test_non_string_json_values_are_422(client) -> None:
         ("role", "astronaut"),
     ],
 )
-def test_line_breaks_and_overlong_values_are_422(app, client, field, value) -> None:  # noqa: ANN001
+def test_line_breaks_and_overlong_values_are_422(app, client, field, value) -> None:
     response = post_form(client, json=True, **{field: value})
     assert response.status_code == 422
     assert field in response.get_json()["errors"]
@@ -116,7 +116,7 @@ def test_line_breaks_and_overlong_values_are_422(app, client, field, value) -> N
 
 
 @pytest.mark.parametrize("email", ["not-an-email", "a@", "@example.com", "a b@example.com", ""])
-def test_invalid_email_re_renders_the_form_with_values_kept(app, client, email) -> None:  # noqa: ANN001
+def test_invalid_email_re_renders_the_form_with_values_kept(app, client, email) -> None:
     response = post_form(client, email=email, company="Kept Co")
     assert response.status_code == 422
     assert 'id="e-email"' in response.text and 'aria-invalid="true"' in response.text
@@ -125,7 +125,7 @@ def test_invalid_email_re_renders_the_form_with_values_kept(app, client, email) 
     assert stored(app) == (0, 0)
 
 
-def test_the_corrected_form_on_the_form_servers_own_page_is_accepted(app, client) -> None:  # noqa: ANN001
+def test_the_corrected_form_on_the_form_servers_own_page_is_accepted(app, client) -> None:
     """Without JavaScript a form with errors comes back from the form server; its resubmit posts
     from that origin (it was refused with 403 when only the site's origin was allowed)."""
     first = post_form(client, email="not-an-address")

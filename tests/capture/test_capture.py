@@ -10,7 +10,7 @@ from tests.capture.conftest import ORIGIN, post_form
 from tests.site.conftest import ASSET_BYTES
 
 
-def count(app, model) -> int:  # noqa: ANN001
+def count(app, model) -> int:
     with app.app_context():
         return db.session().scalar(select(func.count()).select_from(model))
 

@@ -15,17 +15,17 @@ from tests.capture.conftest import post_form
 from tests.site.conftest import ASSET_BYTES
 
 
-def link(client) -> str:  # noqa: ANN001
+def link(client) -> str:
     body = post_form(client, json=True).get_json()
     return body["download_url"].removeprefix("https://forms.lodestone.test")
 
 
-def downloads(app) -> int:  # noqa: ANN001
+def downloads(app) -> int:
     with app.app_context():
         return db.session().scalar(select(func.count()).select_from(Download))
 
 
-def old_token(app, payload: dict, age: int) -> str:  # noqa: ANN001
+def old_token(app, payload: dict, age: int) -> str:
     """A genuine token signed ``age`` seconds ago."""
 
     class PastSigner(TimestampSigner):
@@ -75,7 +75,7 @@ def test_tampered_and_foreign_tokens_are_403(app, client) -> None:
     assert downloads(app) == 0
 
 
-def test_expired_link_emails_a_fresh_one_to_the_right_address(app_config, smtp) -> None:  # noqa: ANN001
+def test_expired_link_emails_a_fresh_one_to_the_right_address(app_config, smtp) -> None:
     sink, port = smtp
     app = create_app(app_config | {"MAIL_PORT": port})
     client = app.test_client()
@@ -99,7 +99,7 @@ def test_expired_link_emails_a_fresh_one_to_the_right_address(app_config, smtp) 
     assert forged.status_code == 403
 
 
-def test_accel_redirect_mode_hands_the_file_to_nginx(app_config) -> None:  # noqa: ANN001
+def test_accel_redirect_mode_hands_the_file_to_nginx(app_config) -> None:
     app = create_app(app_config | {"ASSET_DELIVERY": "x-accel-redirect"})
     client = app.test_client()
     response = client.get(link(client))
@@ -108,7 +108,7 @@ def test_accel_redirect_mode_hands_the_file_to_nginx(app_config) -> None:  # noq
     assert "secret-guide.pdf" in response.headers["Content-Disposition"]
 
 
-def test_sendfile_mode(app_config, site) -> None:  # noqa: ANN001
+def test_sendfile_mode(app_config, site) -> None:
     app = create_app(app_config | {"ASSET_DELIVERY": "x-sendfile"})
     client = app.test_client()
     response = client.get(link(client))

@@ -29,7 +29,7 @@ FUZZ = settings(
 )
 
 
-def consistent(app) -> None:  # noqa: ANN001
+def consistent(app) -> None:
     with app.app_context():
         s = db.session()
         leads = s.scalar(select(func.count()).select_from(Lead))
@@ -41,7 +41,7 @@ def consistent(app) -> None:  # noqa: ANN001
 
 @FUZZ
 @given(fields=st.dictionaries(NAMES, VALUES, max_size=9))
-def test_form_bodies(app, client, fields) -> None:  # noqa: ANN001
+def test_form_bodies(app, client, fields) -> None:
     response = client.post("/forms/guide", data=fields, headers={"Origin": ORIGIN})
     assert response.status_code in (303, 413, 422)
     assert b"Traceback" not in response.data
@@ -54,7 +54,7 @@ def test_form_bodies(app, client, fields) -> None:  # noqa: ANN001
         st.dictionaries(NAMES, JSON_VALUES, max_size=9).map(json.dumps), st.text(max_size=200)
     )
 )
-def test_json_bodies(app, client, body) -> None:  # noqa: ANN001
+def test_json_bodies(app, client, body) -> None:
     response = client.post(
         "/forms/guide",
         data=body,

@@ -17,7 +17,7 @@ def test_healthz_ok(client) -> None:
     assert response.status_code == 200 and response.get_json() == {"status": "ok"}
 
 
-def test_healthz_503_when_the_database_is_down(tmp_path) -> None:  # noqa: ANN001
+def test_healthz_503_when_the_database_is_down(tmp_path) -> None:
     app = create_app(
         {
             "TESTING": True,
@@ -35,7 +35,7 @@ def test_healthz_503_when_the_database_is_down(tmp_path) -> None:  # noqa: ANN00
     assert down.status_code == 503 and "Traceback" not in down.text
 
 
-def test_db_upgrade_command_creates_the_schema(app_config) -> None:  # noqa: ANN001
+def test_db_upgrade_command_creates_the_schema(app_config) -> None:
     app = create_app(app_config | {"AUTO_MIGRATE": False})
     result = app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
@@ -43,13 +43,13 @@ def test_db_upgrade_command_creates_the_schema(app_config) -> None:  # noqa: ANN
         assert "leads" in inspect(db.engine()).get_table_names()
 
 
-def rows(runner, *args: str) -> list[dict]:  # noqa: ANN001
+def rows(runner, *args: str) -> list[dict]:
     result = runner.invoke(args=["leads", "export", *args])
     assert result.exit_code == 0, result.output
     return list(csv.DictReader(io.StringIO(result.output)))
 
 
-def test_export_streams_csv_with_filters(client, runner) -> None:  # noqa: ANN001
+def test_export_streams_csv_with_filters(client, runner) -> None:
     post_form(client, email="one@example.com", company='=HYPERLINK("x")', utm_source="ads")
     post_form(
         client,

@@ -25,7 +25,7 @@ def app_config(app_config: dict) -> dict:
 
 
 @pytest.fixture
-def admin(app, client):  # noqa: ANN001, ANN201
+def admin(app, client):
     with app.app_context(), db.new_session() as s:
         auth.create_user(s, ADMIN_EMAIL, ADMIN_PASSWORD)
         s.commit()
@@ -35,7 +35,7 @@ def admin(app, client):  # noqa: ANN001, ANN201
 
 @pytest.mark.parametrize("body", DEEP.values(), ids=DEEP.keys())
 @pytest.mark.parametrize("target", POSTS.values(), ids=POSTS.keys())
-def test_deeply_nested_json_is_400_with_a_reason(app, client, target, body) -> None:  # noqa: ANN001
+def test_deeply_nested_json_is_400_with_a_reason(app, client, target, body) -> None:
     path, headers = target
     response = client.post(
         path,
@@ -49,14 +49,14 @@ def test_deeply_nested_json_is_400_with_a_reason(app, client, target, body) -> N
 
 
 @pytest.mark.parametrize("path", ["/admin/", "/admin/offers/guide"])
-def test_funnel_dates_out_of_any_range_are_clamped(admin, path: str) -> None:  # noqa: ANN001
+def test_funnel_dates_out_of_any_range_are_clamped(admin, path: str) -> None:
     response = admin.get(f"{path}?start=0000-01-01&end=9999-12-31")
     assert response.status_code == 200
     assert "9999" not in response.text  # the range shown ends within a year of today
 
 
 @pytest.mark.parametrize("lead_id", ["99999999999999999999", "9223372036854775807", "2147483648"])
-def test_a_lead_id_beyond_what_a_column_holds_is_404(admin, lead_id: str) -> None:  # noqa: ANN001
+def test_a_lead_id_beyond_what_a_column_holds_is_404(admin, lead_id: str) -> None:
     for path in ("", "/export.json", "/forget"):
         response = admin.get(f"/admin/leads/{lead_id}{path}")
         assert response.status_code == 404, path
@@ -65,14 +65,14 @@ def test_a_lead_id_beyond_what_a_column_holds_is_404(admin, lead_id: str) -> Non
 
 
 @pytest.mark.parametrize("query", ["q=%00", "q=ada%00", "offer=%00", "tag=x%00"])
-def test_a_nul_in_the_lead_search_is_400(admin, query: str) -> None:  # noqa: ANN001
+def test_a_nul_in_the_lead_search_is_400(admin, query: str) -> None:
     response = admin.get(f"/admin/leads/?{query}")
     assert response.status_code == 400
     assert "NUL character" in response.text
     assert '<link rel="stylesheet"' in response.text  # a person gets the themed error page
 
 
-def test_control_characters_in_a_page_view_are_stored_as_spaces(app, admin) -> None:  # noqa: ANN001
+def test_control_characters_in_a_page_view_are_stored_as_spaces(app, admin) -> None:
     beacon = admin.post(
         "/t/view/guide",
         data={"utm_source": "news\x00letter", "ref": "https://a\x00b.example/"},

@@ -15,12 +15,12 @@ from tests.capture.conftest import ORIGIN
 BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"}
 
 
-def limited(app_config: dict, **limits: str):  # noqa: ANN201
+def limited(app_config: dict, **limits: str):
     """An app with rate limiting on and the given limits."""
     return create_app(app_config | {"RATELIMIT_ENABLED": True, **limits})
 
 
-def events(app, kind: str) -> int:  # noqa: ANN001
+def events(app, kind: str) -> int:
     with db.new_session(app) as s:
         return s.scalar(select(func.count()).select_from(Event).where(Event.kind == kind))
 
@@ -83,7 +83,7 @@ def test_bad_api_tokens_get_429_past_the_limit_and_good_ones_do_not_count(
     client = app.test_client()
     body = {"email": "nobody@example.com", "tag": "x"}
 
-    def call(token: str):  # noqa: ANN202
+    def call(token: str):
         return client.post("/api/events", json=body, headers={"Authorization": f"Bearer {token}"})
 
     assert [call("right").status_code for _ in range(6)] == [404] * 6  # authorized: not counted

@@ -36,17 +36,17 @@ def site(site: Path) -> Path:
 
 
 @pytest.fixture
-def app_config(app_config: dict, smtp) -> dict:  # noqa: ANN001
+def app_config(app_config: dict, smtp) -> dict:
     return app_config | {"MAIL_PORT": smtp[1]}
 
 
-def policy(response) -> dict[str, list[str]]:  # noqa: ANN001
+def policy(response) -> dict[str, list[str]]:
     """The Content-Security-Policy header as {directive: [sources]}."""
     parts = (p.split() for p in response.headers["Content-Security-Policy"].split(";"))
     return {p[0]: p[1:] for p in parts if p}
 
 
-def assert_headers(response, referrer: str = "strict-origin-when-cross-origin") -> None:  # noqa: ANN001
+def assert_headers(response, referrer: str = "strict-origin-when-cross-origin") -> None:
     """The full set, with the values a browser enforces."""
     assert response.headers["Content-Security-Policy"] == CSP
     assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -56,7 +56,7 @@ def assert_headers(response, referrer: str = "strict-origin-when-cross-origin") 
     assert response.headers["Strict-Transport-Security"] == HSTS  # PUBLIC_URL is https
 
 
-def assert_obeys_policy(response) -> None:  # noqa: ANN001
+def assert_obeys_policy(response) -> None:
     """The HTML needs nothing the policy refuses: no inline script, style or handler."""
     soup = BeautifulSoup(response.text, "html.parser")
     assert soup.find("style") is None
@@ -86,7 +86,7 @@ def test_landing_page_of_the_development_site(app_config: dict, site: Path) -> N
     assert css.status_code == 200 and css.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_thank_you_page_and_download_after_a_real_post(client) -> None:  # noqa: ANN001
+def test_thank_you_page_and_download_after_a_real_post(client) -> None:
     posted = post_form(client)
     assert posted.status_code == 303
     thanks = client.get(posted.headers["Location"].removeprefix(PUBLIC))
@@ -99,7 +99,7 @@ def test_thank_you_page_and_download_after_a_real_post(client) -> None:  # noqa:
     assert_headers(download, referrer="no-referrer")
 
 
-def test_form_page_after_an_invalid_post_and_json_answers(client) -> None:  # noqa: ANN001
+def test_form_page_after_an_invalid_post_and_json_answers(client) -> None:
     page = post_form(client, email="not-an-address")
     assert page.status_code == 422 and 'class="lead-form' in page.text
     assert_headers(page)
@@ -109,7 +109,7 @@ def test_form_page_after_an_invalid_post_and_json_answers(client) -> None:  # no
     assert_headers(answer)
 
 
-def test_confirm_and_unsubscribe_pages_from_real_emails(app, client, runner, smtp) -> None:  # noqa: ANN001
+def test_confirm_and_unsubscribe_pages_from_real_emails(app, client, runner, smtp) -> None:
     sink, _ = smtp
     assert post_form(client, offer="double", email="dora@example.com").status_code == 303
     assert post_form(client, email="ada@example.com").status_code == 303
@@ -128,7 +128,7 @@ def test_confirm_and_unsubscribe_pages_from_real_emails(app, client, runner, smt
         assert_obeys_policy(page)
 
 
-def test_error_pages(client) -> None:  # noqa: ANN001
+def test_error_pages(client) -> None:
     missing = client.get("/no/such/page")
     assert missing.status_code == 404
     assert_headers(missing)
@@ -140,14 +140,14 @@ def test_error_pages(client) -> None:  # noqa: ANN001
 
 
 @pytest.fixture
-def marketer(app) -> str:  # noqa: ANN001
+def marketer(app) -> str:
     with app.app_context(), db.new_session() as s:
         auth.create_user(s, ADMIN_EMAIL, ADMIN_PASSWORD)
         s.commit()
     return ADMIN_EMAIL
 
 
-def test_admin_login_and_dashboard_pages(client, marketer: str) -> None:  # noqa: ANN001
+def test_admin_login_and_dashboard_pages(client, marketer: str) -> None:
     page = client.get("/admin/login")
     assert page.status_code == 200 and 'name="password"' in page.text
     # The dashboard's own, stricter Referrer-Policy is kept: the hook never overwrites.
@@ -166,7 +166,7 @@ def test_admin_login_and_dashboard_pages(client, marketer: str) -> None:  # noqa
     assert_headers(export, referrer="same-origin")
 
 
-def test_email_previews_alone_allow_the_inline_styles_of_emails(client, marketer: str) -> None:  # noqa: ANN001
+def test_email_previews_alone_allow_the_inline_styles_of_emails(client, marketer: str) -> None:
     assert login(client).status_code == 303
     preview = client.get("/admin/series/guide-series")
     assert preview.status_code == 200 and "<iframe" in preview.text

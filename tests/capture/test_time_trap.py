@@ -13,13 +13,13 @@ from tests.capture.conftest import ORIGIN, post_form
 from tests.capture.test_bad_input import stored
 
 
-def stamp_from(app, offer: str, seconds_ago: float) -> str:  # noqa: ANN001
+def stamp_from(app, offer: str, seconds_ago: float) -> str:
     """A stamp as the server would have signed it ``seconds_ago``."""
     with app.test_request_context():
         return make_stamp(offer, datetime.now(UTC) - timedelta(seconds=seconds_ago))
 
 
-def test_the_stamp_endpoint_answers_a_fresh_stamp_that_is_never_cached(client) -> None:  # noqa: ANN001
+def test_the_stamp_endpoint_answers_a_fresh_stamp_that_is_never_cached(client) -> None:
     response = client.get("/forms/guide/stamp", headers={"Origin": ORIGIN})
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
@@ -32,7 +32,7 @@ def test_the_stamp_endpoint_answers_a_fresh_stamp_that_is_never_cached(client) -
 def test_a_submission_faster_than_the_minimum_is_faked_and_stored_never(
     app,
     client,
-    as_json: bool,  # noqa: ANN001
+    as_json: bool,
 ) -> None:
     stamp = client.get("/forms/guide/stamp").get_json()["stamp"]
     response = post_form(client, json=as_json, stamp=stamp)  # at once: no person is that fast
@@ -46,14 +46,14 @@ def test_a_submission_faster_than_the_minimum_is_faked_and_stored_never(
     assert stored(app) == (0, 0)
 
 
-def test_a_submission_after_the_minimum_is_stored(app, client) -> None:  # noqa: ANN001
+def test_a_submission_after_the_minimum_is_stored(app, client) -> None:
     response = post_form(client, stamp=stamp_from(app, "guide", 10))
     assert response.status_code == 303
     assert "/thanks/" in response.headers["Location"]
     assert stored(app) == (1, 1)
 
 
-def test_the_minimum_is_a_setting(app_config) -> None:  # noqa: ANN001
+def test_the_minimum_is_a_setting(app_config) -> None:
     app = create_app(app_config | {"FORM_MIN_FILL_SECONDS": 30})
     client = app.test_client()
     assert "/thanks/" not in post_form(client, stamp=stamp_from(app, "guide", 10)).location
@@ -71,26 +71,26 @@ def test_the_minimum_is_a_setting(app_config) -> None:  # noqa: ANN001
     ],
     ids=["signature", "timestamp", "garbage", "overlong"],
 )
-def test_a_tampered_stamp_is_faked(app, client, forge) -> None:  # noqa: ANN001
+def test_a_tampered_stamp_is_faked(app, client, forge) -> None:
     response = post_form(client, stamp=forge(stamp_from(app, "guide", 10)))
     assert response.status_code == 303
     assert "/thanks/" not in response.headers["Location"]
     assert stored(app) == (0, 0)
 
 
-def test_a_stamp_signed_for_another_offer_is_faked(app, client) -> None:  # noqa: ANN001
+def test_a_stamp_signed_for_another_offer_is_faked(app, client) -> None:
     response = post_form(client, stamp=stamp_from(app, "plain", 10))
     assert "/thanks/" not in response.headers["Location"]
     assert stored(app) == (0, 0)
 
 
-def test_no_stamp_is_the_no_javascript_path_and_is_stored(app, client) -> None:  # noqa: ANN001
+def test_no_stamp_is_the_no_javascript_path_and_is_stored(app, client) -> None:
     assert "/thanks/" in post_form(client).headers["Location"]
     assert "/thanks/" in post_form(client, email="b@example.com", stamp="").headers["Location"]
     assert stored(app) == (2, 2)
 
 
-def test_a_stamp_older_than_a_day_counts_as_none(app, client) -> None:  # noqa: ANN001
+def test_a_stamp_older_than_a_day_counts_as_none(app, client) -> None:
     response = post_form(client, stamp=stamp_from(app, "guide", 2 * 24 * 3600))
     assert "/thanks/" in response.headers["Location"]
     assert stored(app) == (1, 1)
@@ -100,7 +100,7 @@ def test_a_stamp_older_than_a_day_counts_as_none(app, client) -> None:  # noqa: 
 def test_the_error_page_keeps_the_stamp_so_a_quick_fix_is_stored(
     app,
     client,
-    seconds_ago: float | None,  # noqa: ANN001
+    seconds_ago: float | None,
 ) -> None:
     sent = stamp_from(app, "guide", seconds_ago) if seconds_ago else ""
     page = post_form(client, consent=None, stamp=sent)  # the themed form page: tick the box
@@ -112,7 +112,7 @@ def test_the_error_page_keeps_the_stamp_so_a_quick_fix_is_stored(
     assert stored(app) == (1, 1)
 
 
-def test_the_stamp_says_when_it_was_signed(app) -> None:  # noqa: ANN001
+def test_the_stamp_says_when_it_was_signed(app) -> None:
     with app.test_request_context():
         now = datetime.now(UTC)
         stamp = make_stamp("guide", now)
@@ -123,7 +123,7 @@ def test_the_stamp_says_when_it_was_signed(app) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("allow,status", [(True, 303), (False, 403)])
-def test_null_origin_passes_unless_switched_off(app_config, allow: bool, status: int) -> None:  # noqa: ANN001
+def test_null_origin_passes_unless_switched_off(app_config, allow: bool, status: int) -> None:
     app = create_app(app_config | {"ALLOW_NULL_ORIGIN": allow})
     response = post_form(app.test_client(), headers={"Origin": "null"})
     assert response.status_code == status

@@ -48,7 +48,7 @@ def site(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def app_config(app_config: dict, site: Path, smtp) -> dict:  # noqa: ANN001
+def app_config(app_config: dict, site: Path, smtp) -> dict:
     _, port = smtp
     return app_config | {
         "CONTENT_PATH": str(site / "content"),
@@ -58,7 +58,7 @@ def app_config(app_config: dict, site: Path, smtp) -> dict:  # noqa: ANN001
     }
 
 
-def submit(client, offer: str = "guide", **fields):  # noqa: ANN001, ANN201
+def submit(client, offer: str = "guide", **fields):
     values = {"first_name": "Ada", "email": "ada@example.com", "consent": "yes"} | fields
     return client.post(
         f"/forms/{offer}",
@@ -67,7 +67,7 @@ def submit(client, offer: str = "guide", **fields):  # noqa: ANN001, ANN201
     )
 
 
-def tick(runner, when: str) -> str:  # noqa: ANN001
+def tick(runner, when: str) -> str:
     result = runner.invoke(args=["drip", "tick", "--now", when])
     assert result.exit_code == 0, result.output
     return result.output
@@ -77,7 +77,7 @@ def local_path(url: str) -> str:
     return url.removeprefix("https://forms.lodestone.test")
 
 
-def next_due(app):  # noqa: ANN001, ANN201
+def next_due(app):
     """The earliest moment anything is due: a queued send or an enrolment's next step."""
     from sqlalchemy import func, select
 
@@ -94,7 +94,7 @@ def next_due(app):  # noqa: ANN001, ANN201
     return min(times) if times else None
 
 
-def advance(app, runner, days: float) -> None:  # noqa: ANN001
+def advance(app, runner, days: float) -> None:
     """Simulate ``days`` from now with ``drip tick --now`` at each moment something is due."""
     until = datetime.now(UTC) + timedelta(days=days)
     for _ in range(100):
@@ -105,7 +105,7 @@ def advance(app, runner, days: float) -> None:  # noqa: ANN001
     raise AssertionError("the schedule never settles")
 
 
-def enrol_at(app, when: datetime, offer_id: str = "guide", **fields: str) -> int:  # noqa: ANN001
+def enrol_at(app, when: datetime, offer_id: str = "guide", **fields: str) -> int:
     """Capture a submission at a chosen moment through the real storage code; return lead id."""
     from formserver.core import catalog, db
     from formserver.domain import leads

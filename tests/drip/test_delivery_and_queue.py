@@ -20,7 +20,7 @@ from tests.conftest import SmtpSink, free_port
 from tests.drip.conftest import advance, enrol_at, local_path, next_due, submit, tick
 
 
-def test_smtp_down_then_up_delivers_everything_once(app_config, site, tmp_path) -> None:  # noqa: ANN001
+def test_smtp_down_then_up_delivers_everything_once(app_config, site, tmp_path) -> None:
     port = free_port()
     app = create_app(app_config | {"MAIL_PORT": port})
     client, runner = app.test_client(), app.test_cli_runner()
@@ -61,7 +61,7 @@ def test_smtp_down_then_up_delivers_everything_once(app_config, site, tmp_path) 
 class Busy(SmtpSink):
     """Answers 450 (mailbox busy) for one address, 421 (closing) for another."""
 
-    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: ANN001, ANN201, N802
+    async def handle_RCPT(self, server, session, envelope, address, options):
         if address.startswith("busy"):
             return "450 4.2.1 Mailbox busy, try later"
         if address.startswith("closing"):
@@ -70,7 +70,7 @@ class Busy(SmtpSink):
         return "250 OK"
 
 
-def test_a_4xx_retries_that_email_and_421_defers_the_rest_of_the_batch(app_config) -> None:  # noqa: ANN001
+def test_a_4xx_retries_that_email_and_421_defers_the_rest_of_the_batch(app_config) -> None:
     port = free_port()
     sink = Busy()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
@@ -100,14 +100,14 @@ def test_a_4xx_retries_that_email_and_421_defers_the_rest_of_the_batch(app_confi
 
 
 class Rejecting(SmtpSink):
-    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: ANN001, ANN201, N802
+    async def handle_RCPT(self, server, session, envelope, address, options):
         if address.startswith("gone"):
             return "550 5.1.1 No such user"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
 
-def test_permanent_failure_bounces_the_lead_and_stops_its_series(app_config) -> None:  # noqa: ANN001
+def test_permanent_failure_bounces_the_lead_and_stops_its_series(app_config) -> None:
     port = free_port()
     sink = Rejecting()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
@@ -156,7 +156,7 @@ def test_double_opt_in_confirms_only_on_post(app, client, runner, smtp) -> None:
     assert len(sink.messages) == 2
 
 
-def test_unconfirmed_leads_are_deleted_after_the_retention_period(app, runner, smtp) -> None:  # noqa: ANN001
+def test_unconfirmed_leads_are_deleted_after_the_retention_period(app, runner, smtp) -> None:
     long_ago = datetime.now(UTC) - timedelta(days=8)
     enrol_at(app, long_ago, offer_id="double", email="old@example.com")
     enrol_at(app, datetime.now(UTC), offer_id="double", email="new@example.com")
@@ -166,7 +166,7 @@ def test_unconfirmed_leads_are_deleted_after_the_retention_period(app, runner, s
     assert emails == {"new@example.com"}
 
 
-def test_dkim_signature_covers_the_unsubscribe_headers(app_config, tmp_path, smtp) -> None:  # noqa: ANN001
+def test_dkim_signature_covers_the_unsubscribe_headers(app_config, tmp_path, smtp) -> None:
     sink, _ = smtp
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(
@@ -195,7 +195,7 @@ def test_dkim_signature_covers_the_unsubscribe_headers(app_config, tmp_path, smt
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "redis"])
-def test_queue_runs_the_send_task(app_config, smtp, tmp_path, backend, request) -> None:  # noqa: ANN001
+def test_queue_runs_the_send_task(app_config, smtp, tmp_path, backend, request) -> None:
     sink, _ = smtp
     url = (
         f"sqlite:///{tmp_path / 'huey.db'}"
@@ -218,7 +218,7 @@ def test_queue_runs_the_send_task(app_config, smtp, tmp_path, backend, request) 
     huey.flush()
 
 
-def test_sweep_finds_sends_that_never_reached_the_queue(app_config, smtp, tmp_path) -> None:  # noqa: ANN001
+def test_sweep_finds_sends_that_never_reached_the_queue(app_config, smtp, tmp_path) -> None:
     sink, _ = smtp
     app = create_app(app_config | {"QUEUE_URL": f"sqlite:///{tmp_path / 'h.db'}"})
     app.test_client()
@@ -231,7 +231,7 @@ def test_sweep_finds_sends_that_never_reached_the_queue(app_config, smtp, tmp_pa
         assert db.session().scalar(select(func.count()).select_from(Send)) == 1
 
 
-def test_next_due_is_none_when_everything_is_sent(app, runner, smtp) -> None:  # noqa: ANN001
+def test_next_due_is_none_when_everything_is_sent(app, runner, smtp) -> None:
     enrol_at(app, datetime.now(UTC) - timedelta(days=60))
     advance(app, runner, 1)
     assert next_due(app) is None
@@ -240,7 +240,7 @@ def test_next_due_is_none_when_everything_is_sent(app, runner, smtp) -> None:  #
 
 def test_unconfirmed_lead_asking_again_gets_one_more_confirmation_per_hour(
     app, client, runner, smtp
-) -> None:  # noqa: ANN001
+) -> None:
     sink, _ = smtp
     now = datetime.now(UTC)
     enrol_at(app, now - timedelta(hours=2), offer_id="double")
@@ -252,7 +252,7 @@ def test_unconfirmed_lead_asking_again_gets_one_more_confirmation_per_hour(
         assert db.session().scalar(select(func.count()).select_from(Enrolment)) == 1
 
 
-def test_reenrolment_only_when_the_series_allows_it(app, runner, smtp, site) -> None:  # noqa: ANN001
+def test_reenrolment_only_when_the_series_allows_it(app, runner, smtp, site) -> None:
     sink, _ = smtp
     long_ago = datetime.now(UTC) - timedelta(days=90)
     enrol_at(app, long_ago)

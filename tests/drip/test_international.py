@@ -54,14 +54,14 @@ def app_config(app_config: dict, relay: Relay) -> dict:
     return app_config | {"MAIL_PORT": relay.port}
 
 
-def rows(app, email: str) -> list[Send]:  # noqa: ANN001
+def rows(app, email: str) -> list[Send]:
     with app.app_context():
         s = db.session()
         lead = s.scalar(select(Lead).where(Lead.email == email))
         return list(s.scalars(select(Send).where(Send.lead_id == lead.id).order_by(Send.id)))
 
 
-def test_one_international_address_does_not_stop_the_others(app, client, runner, relay) -> None:  # noqa: ANN001
+def test_one_international_address_does_not_stop_the_others(app, client, runner, relay) -> None:
     """The reported failure: the first send in the queue is international, five follow it."""
     for address in ("ñandú@example.com", "anne@bücher.example", *ORDINARY):
         assert submit(client, email=address).status_code == 303
@@ -102,7 +102,7 @@ def test_one_international_address_does_not_stop_the_others(app, client, runner,
     assert "sending" not in statuses
 
 
-def test_double_opt_in_confirmation_to_an_international_address(app, client, runner, relay) -> None:  # noqa: ANN001
+def test_double_opt_in_confirmation_to_an_international_address(app, client, runner, relay) -> None:
     """The confirm email takes the same path as the drip steps."""
     assert submit(client, offer="double", email="josé@bücher.example").status_code == 303
     tick(runner, (datetime.now(UTC) + timedelta(minutes=1)).isoformat())
@@ -117,7 +117,7 @@ def test_double_opt_in_confirmation_to_an_international_address(app, client, run
         assert "SMTPUTF8" in send.last_error
 
 
-def test_send_test_to_an_international_address(app, runner, relay) -> None:  # noqa: ANN001
+def test_send_test_to_an_international_address(app, runner, relay) -> None:
     result = runner.invoke(args=["drip", "send-test", "guide-series", "--to", "josé@example.com"])
     if relay.smtputf8:
         assert result.exit_code == 0, result.output
@@ -135,7 +135,7 @@ def test_send_test_to_an_international_address(app, runner, relay) -> None:  # n
     assert [m["To"] for m in relay.arrived(wire)] == [wire] * 4
 
 
-def test_dashboard_test_send_to_an_international_address(app, client, relay) -> None:  # noqa: ANN001
+def test_dashboard_test_send_to_an_international_address(app, client, relay) -> None:
     with app.app_context(), db.new_session() as s:
         auth.create_user(s, "marketer@lodestone.test", "correct horse battery")
         s.commit()
@@ -151,7 +151,7 @@ def test_dashboard_test_send_to_an_international_address(app, client, relay) -> 
         assert "Not sent:" in shown and "SMTPUTF8" in shown
 
 
-def test_the_form_refuses_a_non_ascii_local_part_when_told_to(app_config, relay) -> None:  # noqa: ANN001
+def test_the_form_refuses_a_non_ascii_local_part_when_told_to(app_config, relay) -> None:
     from formserver import create_app
 
     client = create_app(app_config | {"INTERNATIONAL_EMAIL": "refuse"}).test_client()
@@ -161,5 +161,5 @@ def test_the_form_refuses_a_non_ascii_local_part_when_told_to(app_config, relay)
     assert submit(client, email="anne@bücher.example").status_code == 303  # the domain is fine
 
 
-def test_the_form_accepts_international_addresses_by_default(client, relay) -> None:  # noqa: ANN001
+def test_the_form_accepts_international_addresses_by_default(client, relay) -> None:
     assert submit(client, email="ñandú@example.com").status_code == 303

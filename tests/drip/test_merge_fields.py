@@ -131,7 +131,7 @@ CONTEXT = {
 }
 
 
-def render(body: str, subject: str = "Hi", marketing: bool = False, **lead: str):  # noqa: ANN201
+def render(body: str, subject: str = "Hi", marketing: bool = False, **lead: str):
     email = Email(Path("x.md"), subject, "", body, 4, {})
     context = CONTEXT | {"lead": lead_context("ada@example.com", **lead)}
     return render_email(email, context, THEME, "Lodestone", marketing)

@@ -22,17 +22,17 @@ def app_config(app_config: dict) -> dict:
     return app_config | {"SEND_QUARANTINE_AFTER": 3}
 
 
-def lead_of(s, email: str) -> Lead:  # noqa: ANN001
+def lead_of(s, email: str) -> Lead:
     return s.scalar(select(Lead).where(Lead.email == email))
 
 
-def send_of(app, email: str) -> Send:  # noqa: ANN001
+def send_of(app, email: str) -> Send:
     with app.app_context():
         s = db.session()
         return s.scalar(select(Send).where(Send.lead_id == lead_of(s, email).id))
 
 
-def set_attributes(app, email: str, value: object) -> None:  # noqa: ANN001
+def set_attributes(app, email: str, value: object) -> None:
     """Write the lead's stored attributes as an old import left them."""
     with app.app_context(), db.new_session() as s:
         lead_of(s, email).attributes = value
@@ -41,7 +41,7 @@ def set_attributes(app, email: str, value: object) -> None:  # noqa: ANN001
 
 def test_a_poison_send_fails_alone_and_is_quarantined_then_retried(
     app, client, runner, smtp
-) -> None:  # noqa: ANN001
+) -> None:
     sink, _ = smtp
     for address in (POISON, *ORDINARY):  # the poison send is first in the queue
         assert submit(client, email=address).status_code == 303
@@ -86,7 +86,7 @@ def test_a_poison_send_fails_alone_and_is_quarantined_then_retried(
     assert "Nothing is stuck." in client.get("/admin/sends/").text
 
 
-def test_retry_needs_the_csrf_token_and_a_stuck_send(app, client, runner, smtp) -> None:  # noqa: ANN001
+def test_retry_needs_the_csrf_token_and_a_stuck_send(app, client, runner, smtp) -> None:
     submit(client, email=POISON)
     tick(runner, (datetime.now(UTC) + timedelta(minutes=1)).isoformat())  # sent: not stuck
     send = send_of(app, POISON)
@@ -101,7 +101,7 @@ def test_retry_needs_the_csrf_token_and_a_stuck_send(app, client, runner, smtp) 
     assert send_of(app, POISON).status == "sent"
 
 
-def test_a_removed_series_does_not_stop_scheduling_the_others(app, client, runner, smtp) -> None:  # noqa: ANN001
+def test_a_removed_series_does_not_stop_scheduling_the_others(app, client, runner, smtp) -> None:
     """Leads enrolled in a series whose folder was deleted wait; everyone else's steps go out."""
     sink, _ = smtp
     submit(client, email="ada@example.com")

@@ -17,7 +17,7 @@ from tests.drip.conftest import advance, enrol_at, local_path, next_due, submit,
 from tests.site.conftest import ASSET_BYTES
 
 
-def links(message) -> list[str]:  # noqa: ANN001
+def links(message) -> list[str]:
     html = message.get_body(("html",)).get_content()
     return re.findall(r'href="([^"]+)"', html)
 
@@ -159,7 +159,7 @@ def test_template_edited_between_steps_uses_the_edit(app, client, runner, smtp, 
     assert sink.to("ada@example.com")[1]["Subject"] == "Edited tip for Ada"
 
 
-def test_added_step_reaches_leads_who_have_not_passed_it(app, client, runner, smtp, site) -> None:  # noqa: ANN001
+def test_added_step_reaches_leads_who_have_not_passed_it(app, client, runner, smtp, site) -> None:
     sink, _ = smtp
     submit(client)
     advance(app, runner, 0.001)
@@ -176,7 +176,7 @@ def test_added_step_reaches_leads_who_have_not_passed_it(app, client, runner, sm
 
 def test_missing_merge_field_is_not_sent_and_is_retried_after_a_fix(
     app, client, runner, smtp, site
-) -> None:  # noqa: ANN001
+) -> None:
     sink, _ = smtp
     submit(client)
     advance(app, runner, 0.001)
@@ -220,7 +220,7 @@ def test_message_date_is_a_valid_rfc_date(app, client, runner, smtp) -> None:
 
 
 @pytest.mark.parametrize("track_opens", [False, True])
-def test_a_marketing_email_shows_no_markup_as_text(app, client, runner, smtp, track_opens) -> None:  # noqa: ANN001
+def test_a_marketing_email_shows_no_markup_as_text(app, client, runner, smtp, track_opens) -> None:
     """Step 1 showed a literal ``</body>``: the pixel's Markup escaped the tag it was added to."""
     app.config["TRACK_OPENS"] = track_opens
     sink, _ = smtp

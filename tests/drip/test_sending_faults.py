@@ -23,12 +23,12 @@ from tests.conftest import SmtpSink, free_port
 from tests.drip.conftest import submit
 
 
-def sends(app) -> list[Send]:  # noqa: ANN001
+def sends(app) -> list[Send]:
     with app.app_context():
         return list(db.session().scalars(select(Send).order_by(Send.id)))
 
 
-def test_a_relay_that_never_answers_times_out_and_the_batch_waits(app_config) -> None:  # noqa: ANN001
+def test_a_relay_that_never_answers_times_out_and_the_batch_waits(app_config) -> None:
     with socket.socket() as silent:  # accepts connections (the backlog), never says a word
         silent.bind(("127.0.0.1", 0))
         silent.listen(16)
@@ -54,14 +54,14 @@ def test_a_relay_that_never_answers_times_out_and_the_batch_waits(app_config) ->
 class Crawling(SmtpSink):
     """Takes its time over every message."""
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+    async def handle_DATA(self, server, session, envelope):
         await asyncio.sleep(0.5)
         return await super().handle_DATA(server, session, envelope)
 
 
 def test_a_pass_too_slow_to_finish_before_its_claims_go_stale_stops_in_time(
     app_config, monkeypatch
-) -> None:  # noqa: ANN001
+) -> None:
     """Claims older than STALE_CLAIM go to other workers: a pass must stop sending before."""
     monkeypatch.setattr(dispatch, "STALE_CLAIM", timedelta(seconds=6))  # stop after 3 s
     sink, port = Crawling(), free_port()
@@ -90,7 +90,7 @@ def test_a_pass_too_slow_to_finish_before_its_claims_go_stale_stops_in_time(
 
 def test_an_unusable_dkim_key_sends_nothing_spends_nothing_and_stops_the_worker(
     app_config, smtp, tmp_path, caplog, monkeypatch
-) -> None:  # noqa: ANN001
+) -> None:
     sink, _ = smtp
     key_path = tmp_path / "dkim.key"
     dkim_settings = {
@@ -139,14 +139,14 @@ def test_an_unusable_dkim_key_sends_nothing_spends_nothing_and_stops_the_worker(
     assert sink.raw[0].startswith(b"DKIM-Signature:")
 
 
-def test_send_test_to_a_bad_address_is_a_clear_error(app_config) -> None:  # noqa: ANN001
+def test_send_test_to_a_bad_address_is_a_clear_error(app_config) -> None:
     runner = create_app(app_config).test_cli_runner()
     result = runner.invoke(args=["drip", "send-test", "guide-series", "--to", "not-an-address"])
     assert result.exit_code == 1
     assert "not a valid address" in result.output and "Traceback" not in result.output
 
 
-def test_suppressed_sending_records_the_send_and_sends_nothing(app_config, smtp) -> None:  # noqa: ANN001
+def test_suppressed_sending_records_the_send_and_sends_nothing(app_config, smtp) -> None:
     sink, _ = smtp
     app = create_app(app_config | {"MAIL_SUPPRESS_SEND": True})
     submit(app.test_client())

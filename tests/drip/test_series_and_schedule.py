@@ -60,7 +60,7 @@ def test_series_is_read_in_step_order(tmp_path: Path) -> None:
         ("01-a.md", "Subject: Hi\nthis is not a header\n\nBody\n", "header line", 2),
     ],
 )
-def test_broken_step_files_name_file_and_line(tmp_path, name, text, message, line) -> None:  # noqa: ANN001
+def test_broken_step_files_name_file_and_line(tmp_path, name, text, message, line) -> None:
     root = make_series(tmp_path, {name: text})
     with pytest.raises(SeriesError) as e:
         load_series(root, "s")

@@ -37,7 +37,7 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def server(built_site: Path, tmp_path: Path, smtp) -> Iterator[tuple[str, object]]:  # noqa: ANN001
+def server(built_site: Path, tmp_path: Path, smtp) -> Iterator[tuple[str, object]]:
     """The form server serving the built site on one origin, mail to the SMTP sink."""
     _, smtp_port = smtp
     port = free_port()
@@ -88,7 +88,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser, request: pytest.FixtureRequest) -> Iterator[object]:  # noqa: ANN001
+def page(browser, request: pytest.FixtureRequest) -> Iterator[object]:
     """A page with JavaScript on; a screenshot is kept in tests/artifacts/ if the test fails."""
     js = getattr(request, "param", True)
     context = browser.new_context(java_script_enabled=js, accept_downloads=True)
@@ -102,7 +102,7 @@ def page(browser, request: pytest.FixtureRequest) -> Iterator[object]:  # noqa: 
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):  # noqa: ANN001, ANN201
+def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     if report.when == "call":

@@ -14,23 +14,23 @@ PLAYBOOK = (ROOT / "assets" / "lead-nurturing-playbook.pdf").read_bytes()
 CHECKLIST = (ROOT / "assets" / "landing-page-checklist.pdf").read_bytes()
 
 
-def tick(app, when: datetime) -> None:  # noqa: ANN001
+def tick(app, when: datetime) -> None:
     result = app.test_cli_runner().invoke(args=["drip", "tick", "--now", when.isoformat()])
     assert result.exit_code == 0, result.output
 
 
-def link_in(message, part: str) -> str:  # noqa: ANN001
+def link_in(message, part: str) -> str:
     html = message.get_body(("html",)).get_content()
     return re.search(rf'href="([^"]*{part}[^"]*)"', html).group(1)
 
 
-def download(page, selector: str) -> bytes:  # noqa: ANN001
+def download(page, selector: str) -> bytes:
     with page.expect_download() as info:
         page.click(selector)
     return Path(info.value.path()).read_bytes()
 
 
-def fill_playbook(page, email: str) -> None:  # noqa: ANN001
+def fill_playbook(page, email: str) -> None:
     page.fill("#f-first_name", "Grace")
     page.fill("#f-email", email)
     page.select_option("#f-role", "marketing")
@@ -39,7 +39,7 @@ def fill_playbook(page, email: str) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("page", [False], indirect=True, ids=["no-js"])
-def test_journey_without_javascript(server, page, smtp) -> None:  # noqa: ANN001
+def test_journey_without_javascript(server, page, smtp) -> None:
     base, app = server
     sink, _ = smtp
     page.goto(f"{base}/")
@@ -69,7 +69,7 @@ def test_journey_without_javascript(server, page, smtp) -> None:  # noqa: ANN001
     assert len(sink.to("grace@example.com")) == 2
 
 
-def test_journey_with_javascript(server, page, smtp) -> None:  # noqa: ANN001
+def test_journey_with_javascript(server, page, smtp) -> None:
     base, app = server
     sink, _ = smtp
     page.goto(f"{base}/lead-nurturing-playbook/?utm_source=newsletter&utm_campaign=nov")
@@ -89,7 +89,7 @@ def test_journey_with_javascript(server, page, smtp) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("page", [True, False], indirect=True, ids=["js", "no-js"])
-def test_invalid_input_shows_errors_next_to_the_fields(server, page) -> None:  # noqa: ANN001
+def test_invalid_input_shows_errors_next_to_the_fields(server, page) -> None:
     base, _ = server
     page.goto(f"{base}/lead-nurturing-playbook/")
     page.fill("#f-first_name", "Grace")
@@ -102,7 +102,7 @@ def test_invalid_input_shows_errors_next_to_the_fields(server, page) -> None:  #
     assert page.input_value("#f-first_name") == "Grace"  # kept
 
 
-def test_double_opt_in_confirms_through_its_page(server, page, smtp) -> None:  # noqa: ANN001
+def test_double_opt_in_confirms_through_its_page(server, page, smtp) -> None:
     base, app = server
     sink, _ = smtp
     page.goto(f"{base}/landing-page-checklist/")

@@ -18,12 +18,12 @@ document.addEventListener("securitypolicyviolation", function (e) {
 
 
 @pytest.fixture
-def watched(page):  # noqa: ANN001, ANN201
+def watched(page):
     """The page, with every CSP report from the console and from the DOM kept in a list."""
     reports: list[str] = []
     page.add_init_script(LISTEN)
 
-    def console(msg) -> None:  # noqa: ANN001
+    def console(msg) -> None:
         if "Content Security Policy" in msg.text or "Content-Security-Policy" in msg.text:
             reports.append(msg.text)
 
@@ -32,11 +32,11 @@ def watched(page):  # noqa: ANN001, ANN201
     return page, reports
 
 
-def violations(page, reports: list[str]) -> list[str]:  # noqa: ANN001
+def violations(page, reports: list[str]) -> list[str]:
     return reports + page.evaluate("window.__violations || []")
 
 
-def test_landing_page_and_form_under_the_policy(server, watched) -> None:  # noqa: ANN001
+def test_landing_page_and_form_under_the_policy(server, watched) -> None:
     base, _ = server
     page, reports = watched
     response = page.goto(f"{base}/lead-nurturing-playbook/?utm_source=csp")
@@ -53,7 +53,7 @@ def test_landing_page_and_form_under_the_policy(server, watched) -> None:  # noq
     assert violations(page, reports) == []
 
 
-def test_dashboard_and_email_previews_under_the_policy(server, watched) -> None:  # noqa: ANN001
+def test_dashboard_and_email_previews_under_the_policy(server, watched) -> None:
     base, app = server
     page, reports = watched
     with app.app_context(), db.new_session() as s:

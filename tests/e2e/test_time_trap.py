@@ -9,11 +9,11 @@ from tests.e2e.test_journey import fill_playbook
 STAMPED = "document.querySelector('form.lead-form input[name=stamp]').value !== ''"
 
 
-def exported(app) -> str:  # noqa: ANN001
+def exported(app) -> str:
     return app.test_cli_runner().invoke(args=["leads", "export"]).output
 
 
-def test_the_script_fills_the_stamp_and_the_form_still_works(server, page) -> None:  # noqa: ANN001
+def test_the_script_fills_the_stamp_and_the_form_still_works(server, page) -> None:
     base, app = server
     page.goto(f"{base}/lead-nurturing-playbook/")
     page.wait_for_function(STAMPED)
@@ -23,7 +23,7 @@ def test_the_script_fills_the_stamp_and_the_form_still_works(server, page) -> No
     assert "ada@example.com" in exported(app)
 
 
-def test_a_form_sent_too_soon_gets_a_success_page_and_is_not_stored(server, page) -> None:  # noqa: ANN001
+def test_a_form_sent_too_soon_gets_a_success_page_and_is_not_stored(server, page) -> None:
     base, app = server
     app.config["FORM_MIN_FILL_SECONDS"] = 3600  # nobody takes an hour: every post is "too soon"
     page.goto(f"{base}/lead-nurturing-playbook/")
@@ -35,7 +35,7 @@ def test_a_form_sent_too_soon_gets_a_success_page_and_is_not_stored(server, page
 
 
 @pytest.mark.parametrize("page", [False], indirect=True, ids=["no-js"])
-def test_without_javascript_there_is_no_stamp_and_the_lead_is_stored(server, page) -> None:  # noqa: ANN001
+def test_without_javascript_there_is_no_stamp_and_the_lead_is_stored(server, page) -> None:
     base, app = server
     app.config["FORM_MIN_FILL_SECONDS"] = 3600
     page.goto(f"{base}/lead-nurturing-playbook/")

@@ -42,7 +42,7 @@ def app_for(pg_url: str, smtp_port: int, tmp_path: Path) -> Flask:
     )
 
 
-def seed(app, count: int, now: datetime) -> None:  # noqa: ANN001
+def seed(app, count: int, now: datetime) -> None:
     """``count`` leads with their asset email due now."""
     with app.app_context(), db.new_session() as s:
         s.execute(
@@ -93,7 +93,7 @@ def seed(app, count: int, now: datetime) -> None:  # noqa: ANN001
         s.commit()
 
 
-def worker(url: str, port: int, when: datetime, tmp_path) -> subprocess.Popen:  # noqa: ANN001
+def worker(url: str, port: int, when: datetime, tmp_path) -> subprocess.Popen:
     env = os.environ | {
         "FORMSERVER_DATABASE_URL": url,
         "FORMSERVER_MAIL_PORT": str(port),
@@ -121,7 +121,7 @@ def worker(url: str, port: int, when: datetime, tmp_path) -> subprocess.Popen:  
     )
 
 
-def statuses(app) -> dict[str, int]:  # noqa: ANN001
+def statuses(app) -> dict[str, int]:
     with app.app_context():
         rows = db.session().execute(select(Send.status, func.count()).group_by(Send.status))
         return dict(rows.all())

@@ -74,7 +74,7 @@ def cluster() -> Iterator[Cluster]:
     shutil.rmtree(own.dir, ignore_errors=True)
 
 
-def submit(client, i: int):  # noqa: ANN001, ANN201
+def submit(client, i: int):
     return client.post(
         "/forms/guide",
         headers={"Origin": ORIGIN, "Accept": "application/json"},
@@ -82,7 +82,7 @@ def submit(client, i: int):  # noqa: ANN001, ANN201
     )
 
 
-def test_restart_gives_503_then_resumes_with_nothing_half_stored(cluster, site, tmp_path) -> None:  # noqa: ANN001, E501
+def test_restart_gives_503_then_resumes_with_nothing_half_stored(cluster, site, tmp_path) -> None:
     app = create_app(
         {
             "SECRET_KEY": "restart-test-secret-key-not-for-production",

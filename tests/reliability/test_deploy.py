@@ -92,7 +92,7 @@ class Browser:
         self.context.check_hostname = False
         self.context.verify_mode = ssl.CERT_NONE
 
-    def request(self, method: str, url: str, body: dict | None = None, **headers: str):  # noqa: ANN201
+    def request(self, method: str, url: str, body: dict | None = None, **headers: str):
         parts = urlsplit(url)
         conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=self.context)
         sent = {"Host": parts.netloc} | headers
@@ -111,7 +111,7 @@ class Browser:
 HSTS = "max-age=31536000; includeSubDomains"
 
 
-def assert_security_headers(response, csp: str, referrer: str) -> None:  # noqa: ANN001
+def assert_security_headers(response, csp: str, referrer: str) -> None:
     """The headers a browser enforces, each sent once (nginx and the app must not both add one)."""
     expected = {
         "Strict-Transport-Security": HSTS,
@@ -134,7 +134,7 @@ def tools() -> None:
 
 def test_the_deploy_guide_serves_site_forms_assets_and_mail(
     tools, pg_url, own_redis: RedisServer, tmp_path: Path
-) -> None:  # noqa: ANN001
+) -> None:
     sink = SmtpSink()
     smtp_port = free_port()
     smtp = Controller(sink, hostname="127.0.0.1", port=smtp_port)

@@ -41,7 +41,7 @@ def from_own_address(i: int) -> dict[str, str]:
     return {"X-Forwarded-For": f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"}
 
 
-def test_viral_load_every_submission_stored_no_5xx(pg_url, own_redis: RedisServer, tmp_path):  # noqa: ANN001
+def test_viral_load_every_submission_stored_no_5xx(pg_url, own_redis: RedisServer, tmp_path):
     env = {
         "FORMSERVER_SECRET_KEY": "load-test-secret-key-not-for-production",
         "FORMSERVER_DATABASE_URL": pg_url,
@@ -87,7 +87,7 @@ def test_viral_load_every_submission_stored_no_5xx(pg_url, own_redis: RedisServe
     engine = create_engine(pg_url)
     with engine.connect() as conn:
 
-        def count(table) -> int:  # noqa: ANN001
+        def count(table) -> int:
             return conn.execute(select(func.count()).select_from(table)).scalar_one()
 
         stored = [count(x) for x in (Lead, Submission, Consent, Send)]

@@ -19,7 +19,7 @@ from tests.capture.conftest import ORIGIN
 
 def test_submissions_survive_a_queue_outage_and_the_sweep_sends_them(
     app_config, own_redis, smtp, site
-) -> None:  # noqa: ANN001
+) -> None:
     sink, port = smtp
     app = create_app(
         app_config
@@ -60,7 +60,7 @@ def test_submissions_survive_a_queue_outage_and_the_sweep_sends_them(
     )
 
 
-def test_a_redis_that_hangs_delays_a_visitor_but_loses_nothing(app_config, smtp, site) -> None:  # noqa: ANN001
+def test_a_redis_that_hangs_delays_a_visitor_but_loses_nothing(app_config, smtp, site) -> None:
     """A Redis that accepts connections and never answers (a frozen host): the post still lands."""
     sink, port = smtp
     with socket.socket() as black_hole:  # listens, never accepts: connects, then silence

@@ -27,7 +27,7 @@ class FailingSink(SmtpSink):
         super().__init__()
         self.budget = budget
 
-    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: ANN001, ANN201, N802
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if self.budget is not None and len(self.raw) >= self.budget:
             return "421 4.3.2 Service shutting down"
         envelope.mail_from = address
@@ -35,14 +35,14 @@ class FailingSink(SmtpSink):
         return "250 OK"
 
 
-def run_pass(pg_url: str, port: int, when: datetime, tmp_path) -> None:  # noqa: ANN001
+def run_pass(pg_url: str, port: int, when: datetime, tmp_path) -> None:
     """One dispatch pass by three worker processes at once, at simulated time ``when``."""
     workers = [worker(pg_url, port, when, tmp_path) for _ in range(WORKERS)]
     outputs = [w.communicate(timeout=120) for w in workers]
     assert all(w.returncode == 0 for w in workers), [o[1][-500:] for o in outputs]
 
 
-def next_due(app) -> datetime:  # noqa: ANN001
+def next_due(app) -> datetime:
     """The earliest time a step or a retry falls due."""
     with app.app_context():
         s = db.session()
@@ -51,7 +51,7 @@ def next_due(app) -> datetime:  # noqa: ANN001
     return min(x for x in (step, retry) if x is not None)
 
 
-def test_smtp_down_then_back_every_email_once_in_order(pg_url, tmp_path) -> None:  # noqa: ANN001
+def test_smtp_down_then_back_every_email_once_in_order(pg_url, tmp_path) -> None:
     steps = len(get_series(ROOT / "content" / "emails", "playbook-nurture").steps)
     port = free_port()
     app = app_for(pg_url, port, tmp_path)

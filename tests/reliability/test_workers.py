@@ -25,7 +25,7 @@ class Sink:
         self.received: Counter[str] = Counter()
         self.delay = delay
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+    async def handle_DATA(self, server, session, envelope):
         if self.delay:
             await asyncio.sleep(self.delay)
         for rcpt in envelope.rcpt_tos:
@@ -33,7 +33,7 @@ class Sink:
         return "250 OK"
 
 
-def test_three_workers_send_each_email_exactly_once(pg_url, tmp_path) -> None:  # noqa: ANN001
+def test_three_workers_send_each_email_exactly_once(pg_url, tmp_path) -> None:
     count = int(os.environ.get("RELIABILITY_SENDS", "20000"))
     sink = Sink()
     port = free_port()
@@ -55,7 +55,7 @@ def test_three_workers_send_each_email_exactly_once(pg_url, tmp_path) -> None:  
     assert statuses(app) == {"sent": count}
 
 
-def test_kill_9_mid_batch_loses_nothing_and_doubles_at_most_one(pg_url, tmp_path) -> None:  # noqa: ANN001
+def test_kill_9_mid_batch_loses_nothing_and_doubles_at_most_one(pg_url, tmp_path) -> None:
     count = 300
     sink = Sink(delay=0.02)
     port = free_port()

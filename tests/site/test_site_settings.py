@@ -20,7 +20,7 @@ def test_theme_settings_equal_pelicans(name: str, monkeypatch: pytest.MonkeyPatc
         assert ours["SITEURL"] == "https://www.example.org"
 
 
-def test_a_file_without_the_settings_gets_pelicans_defaults(tmp_path) -> None:  # noqa: ANN001
+def test_a_file_without_the_settings_gets_pelicans_defaults(tmp_path) -> None:
     path = tmp_path / "bare.py"
     path.write_text("SITENAME = 'Bare'\n")
     expected = read_settings(str(path))

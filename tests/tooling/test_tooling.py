@@ -27,7 +27,7 @@ def site(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def app_config(app_config: dict, site: Path, smtp) -> dict:  # noqa: ANN001
+def app_config(app_config: dict, site: Path, smtp) -> dict:
     return app_config | {
         "CONTENT_PATH": str(site / "content"),
         "ASSETS_PATH": str(site / "assets"),
@@ -36,7 +36,7 @@ def app_config(app_config: dict, site: Path, smtp) -> dict:  # noqa: ANN001
     }
 
 
-def lint(runner, *args: str):  # noqa: ANN001, ANN201
+def lint(runner, *args: str):
     return runner.invoke(args=["drip", "lint", *args])
 
 
@@ -44,7 +44,7 @@ def step(site: Path, name: str) -> Path:
     return site / "content" / "emails" / "guide-series" / name
 
 
-def test_lint_passes_on_the_fixture_and_the_sample_series(app, runner) -> None:  # noqa: ANN001
+def test_lint_passes_on_the_fixture_and_the_sample_series(app, runner) -> None:
     result = lint(runner)
     assert result.exit_code == 0, result.output
     samples = create_app(
@@ -98,7 +98,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("name,old,new,line,message", CASES)
-def test_lint_names_file_line_and_problem(app, runner, site, name, old, new, line, message) -> None:  # noqa: ANN001, E501
+def test_lint_names_file_line_and_problem(app, runner, site, name, old, new, line, message) -> None:
     path = step(site, name)
     path.write_text(path.read_text().replace(old, new))
     result = lint(runner, "guide-series")
@@ -106,7 +106,7 @@ def test_lint_names_file_line_and_problem(app, runner, site, name, old, new, lin
     assert f"{path}:{line}: {message}" in result.output
 
 
-def test_duplicate_step_order_and_link_to_a_missing_page(app, runner, site) -> None:  # noqa: ANN001
+def test_duplicate_step_order_and_link_to_a_missing_page(app, runner, site) -> None:
     (site / "output" / "blog" / "a").mkdir(parents=True)
     (site / "output" / "blog" / "a" / "index.html").write_text("ok")
     path = step(site, "01-tip.md")
@@ -117,7 +117,7 @@ def test_duplicate_step_order_and_link_to_a_missing_page(app, runner, site) -> N
     assert result.exit_code == 1 and "two files are step 1" in result.output
 
 
-def test_long_subject_is_only_a_warning(app, runner, site) -> None:  # noqa: ANN001
+def test_long_subject_is_only_a_warning(app, runner, site) -> None:
     path = step(site, "02-proof.md")
     path.write_text(path.read_text().replace("Subject: Proof", "Subject: " + "Proof " * 15))
     result = lint(runner)
@@ -125,7 +125,7 @@ def test_long_subject_is_only_a_warning(app, runner, site) -> None:  # noqa: ANN
     assert f"{path}:1: warning: subject is 89 characters" in result.output
 
 
-def test_preview_writes_both_parts_with_merge_fields(app, runner, tmp_path) -> None:  # noqa: ANN001
+def test_preview_writes_both_parts_with_merge_fields(app, runner, tmp_path) -> None:
     out = tmp_path / "preview"
     result = runner.invoke(args=["drip", "preview", "guide-series", "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -151,7 +151,7 @@ def test_preview_writes_both_parts_with_merge_fields(app, runner, tmp_path) -> N
     assert not (out / "zoe" / "01.html").exists()
 
 
-def test_send_test_arrives_at_the_smtp_sink(app, runner, smtp) -> None:  # noqa: ANN001
+def test_send_test_arrives_at_the_smtp_sink(app, runner, smtp) -> None:
     sink, _ = smtp
     result = runner.invoke(args=["drip", "send-test", "guide-series", "--to", "me@example.com"])
     assert result.exit_code == 0, result.output
@@ -167,7 +167,7 @@ def test_send_test_arrives_at_the_smtp_sink(app, runner, smtp) -> None:  # noqa:
     assert one.exit_code == 0 and sink.messages[-1]["Subject"] == "[TEST] Proof"
 
 
-def test_timeline_across_a_weekend_and_dst(app, runner) -> None:  # noqa: ANN001
+def test_timeline_across_a_weekend_and_dst(app, runner) -> None:
     result = runner.invoke(
         args=[
             "drip",
@@ -186,7 +186,7 @@ def test_timeline_across_a_weekend_and_dst(app, runner) -> None:  # noqa: ANN001
     assert "Mon 2026-03-30 09:00 BST   2026-03-30 08:00" in lines[3]  # after the clocks moved
 
 
-def test_admin_series_page_needs_login_then_shows_everything(app, client, smtp) -> None:  # noqa: ANN001
+def test_admin_series_page_needs_login_then_shows_everything(app, client, smtp) -> None:
     assert client.get("/admin/series/guide-series").status_code in (302, 401, 403)
     with app.app_context(), db.new_session() as s:
         auth.create_user(s, "m@example.com", "a long enough password")
@@ -213,7 +213,7 @@ def test_samples_are_linted_by_make_build() -> None:
     assert "drip lint" in (ROOT / "Makefile").read_text()
 
 
-def test_spam_scores_come_from_spamassassin(app, runner) -> None:  # noqa: ANN001
+def test_spam_scores_come_from_spamassassin(app, runner) -> None:
     import os
     import shutil
 

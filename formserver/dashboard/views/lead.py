@@ -25,13 +25,13 @@ def _lead(lead_id: int) -> Lead:
 
 
 @bp.get("/<int:lead_id>")
-def show(lead_id: int):  # noqa: ANN201
+def show(lead_id: int):
     lead = _lead(lead_id)
     s = db.session()
     now = datetime.now(UTC)
     activities = lead_activities(s, lead.id)
 
-    def rows(model):  # noqa: ANN001, ANN202
+    def rows(model):
         return s.scalars(select(model).where(model.lead_id == lead.id).order_by(model.id)).all()
 
     return render_template(
@@ -86,7 +86,7 @@ def export(lead_id: int) -> Response:
 
 
 @bp.get("/<int:lead_id>/forget")
-def confirm_forget(lead_id: int):  # noqa: ANN201
+def confirm_forget(lead_id: int):
     return render_template("admin/forget.html", lead=_lead(lead_id))
 
 

@@ -24,7 +24,7 @@ def _page() -> int:
 
 
 @bp.get("/")
-def index():  # noqa: ANN201
+def index():
     flt = LeadFilter.from_args(request.args)
     s = db.session()
     size = current_app.config["ADMIN_PAGE_SIZE"]

@@ -19,7 +19,7 @@ def _range() -> funnel.DateRange:
 
 
 @bp.get("/")
-def index():  # noqa: ANN201
+def index():
     rng = _range()
     known = catalog.offers()
     totals = funnel.offer_totals(db.session(), list(known), rng)
@@ -34,7 +34,7 @@ def _seen(offer_id: str) -> bool:
 
 
 @bp.get("/offers/<offer_id>")
-def show(offer_id: str):  # noqa: ANN201
+def show(offer_id: str):
     offer = catalog.offer(offer_id)
     if offer is None and not _seen(offer_id):
         abort(404)

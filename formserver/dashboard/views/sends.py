@@ -14,7 +14,7 @@ bp = Blueprint("sends", __name__, url_prefix="/sends")
 
 
 @bp.get("/")
-def index():  # noqa: ANN201
+def index():
     status = request.args.get("status", "")
     status = status if status in quarantine.STUCK else ""
     return render_template(
