@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.test_journey import fill_playbook
 
-STAMPED = "document.querySelector('form.lead-form input[name=stamp]').value !== ''"
+
+def wait_for_stamp(page) -> None:
+    """Until the script has filled the stamp (a locator wait: the page's CSP forbids eval)."""
+    expect(page.locator("form.lead-form input[name=stamp]")).not_to_have_value("")
 
 
 def exported(app) -> str:
@@ -16,7 +20,7 @@ def exported(app) -> str:
 def test_the_script_fills_the_stamp_and_the_form_still_works(server, page) -> None:
     base, app = server
     page.goto(f"{base}/lead-nurturing-playbook/")
-    page.wait_for_function(STAMPED)
+    wait_for_stamp(page)
     assert page.input_value("input[name=stamp]").startswith("playbook.")
     fill_playbook(page, "ada@example.com")
     page.wait_for_selector(".form-success >> text=Download now")
@@ -27,7 +31,7 @@ def test_a_form_sent_too_soon_gets_a_success_page_and_is_not_stored(server, page
     base, app = server
     app.config["FORM_MIN_FILL_SECONDS"] = 3600  # nobody takes an hour: every post is "too soon"
     page.goto(f"{base}/lead-nurturing-playbook/")
-    page.wait_for_function(STAMPED)
+    wait_for_stamp(page)
     fill_playbook(page, "bot@example.com")
     page.wait_for_selector(".form-success")  # the bot sees a success, so it learns nothing
     assert page.locator(".form-success >> text=Download now").count() == 0
