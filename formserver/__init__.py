@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 if TYPE_CHECKING:  # Flask is imported by the factory: the content layer (the site build) needs none
     from flask import Flask
 
 from formserver.core.config import PROJECT_ROOT, configured_app, defaults
+from formserver.core.urls import origin
 
 __all__ = ["PROJECT_ROOT", "configured_app", "create_app", "defaults"]
 
@@ -22,8 +22,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     secrets_check.configure(app, instance)
     if app.config["ALLOWED_ORIGINS"] is None:
-        site = urlsplit(app.config["SITE_URL"])
-        app.config["ALLOWED_ORIGINS"] = [f"{site.scheme}://{site.netloc}"]
+        app.config["ALLOWED_ORIGINS"] = [origin(app.config["SITE_URL"])]
 
     from formserver import tasks
     from formserver.cli import commands as cli
@@ -46,7 +45,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         hops = int(app.config["PROXY_FIX_X_FOR"])
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        # Flask's documented way to add WSGI middleware; mypy sees a method being replaced.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
     security_headers.init_app(app)  # first: its hook runs after every other one
     db.init_app(app)
     guards.init_app(app)

@@ -2,30 +2,43 @@
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
-import math
 from datetime import UTC, datetime
 from typing import Any
 
+import jsonschema_rs
+import yaml
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from formserver.content.offers import OFFER_ID
 from formserver.core import db
+from formserver.core.config import PROJECT_ROOT
 from formserver.core.guards import api_auth_failure_rate_limit, limiter
 from formserver.core.jsonbody import read_json
 from formserver.core.models import Event, Lead
 from formserver.domain import events as hooks
-from formserver.domain import tags, webhooks
+from formserver.domain import tags
+from formserver.mail.handoff import after_commit
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-EVENTS = ("converted",)
-MAX_VALUE = 10**12
+SPEC = PROJECT_ROOT / "docs" / "openapi.yaml"
+# A JSON pointer into the spec, so the body is checked against the very schema clients read.
+BODY_SCHEMA = "/paths/~1api~1events/post/requestBody/content/application~1json/schema"
+# The schema decides what is wrong; these words tell an integrator how to put it right.
+FIELD_ERRORS = {
+    "email": "a valid email address is required",
+    "event": 'must be "converted"',
+    "value": "must be a number from -10^12 to 10^12, or null",
+    "offer": "must be an offer id (lower-case letters, digits, -)",
+    "tag": "must be a non-empty string of letters, digits, : _ . + -",
+}
+EITHER = 'give either "event": "converted" or "tag", not both or neither'
 
 
 def _error(status: int, message: str, **extra: Any) -> Response:
@@ -49,57 +62,79 @@ def authorized(header: str | None) -> bool:
     return ok
 
 
-def validate(body: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """The cleaned request, or field errors; accepted keys: email, event, value, offer, tag."""
+@functools.cache
+def body_validator() -> jsonschema_rs.Validator:
+    """The events body's schema from docs/openapi.yaml, loaded once, its $refs resolved there."""
+    spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    uri = "urn:lodestone:openapi"
+    registry = jsonschema_rs.Registry([(uri, spec)])
+    # Formats are annotations in 2020-12; email-validator checks (and normalises) the address.
+    return jsonschema_rs.validator_for(
+        {"$ref": f"{uri}#{BODY_SCHEMA}"}, registry=registry, validate_formats=False
+    )
+
+
+def _schema_errors(body: Any) -> dict[str, list[str]]:
+    """Each schema violation in ``body``, filed under the key it concerns ("body" for the whole)."""
     errors: dict[str, list[str]] = {}
+    for error in body_validator().iter_errors(body):
+        kind = error.kind
+        if error.instance_path:
+            key = str(error.instance_path[0])
+            message = FIELD_ERRORS.get(key, error.message)
+        elif isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
+            key, message = kind.property, FIELD_ERRORS.get(kind.property, error.message)
+        elif isinstance(kind, jsonschema_rs.ValidationErrorKind.AdditionalProperties):
+            key, message = "body", f"unknown key(s): {', '.join(sorted(kind.unexpected))}"
+        elif not isinstance(body, dict):
+            # One plain reason: the oneOf failures under it would only repeat it.
+            return {"body": ["must be a JSON object"]}
+        elif isinstance(
+            kind,
+            jsonschema_rs.ValidationErrorKind.OneOfNotValid
+            | jsonschema_rs.ValidationErrorKind.OneOfMultipleValid,
+        ):
+            key, message = "event", EITHER
+        else:
+            key, message = "body", error.message
+        if message not in errors.setdefault(key, []):
+            errors[key].append(message)
+    return errors
+
+
+def validate(body: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The cleaned request, or field errors: the spec's schema, then what a schema cannot say."""
+    errors = _schema_errors(body)
     if not isinstance(body, dict):
-        return {}, {"body": ["must be a JSON object"]}
-    clean: dict[str, Any] = {}
-    unknown = sorted(set(body) - {"email", "event", "value", "offer", "tag"})
-    if unknown:
-        errors["body"] = [f"unknown key(s): {', '.join(unknown)}"]
-    email = body.get("email")
+        return {}, errors
     from email_validator import EmailNotValidError, validate_email  # loaded by the first call
 
-    try:
-        if not isinstance(email, str):
-            raise EmailNotValidError("must be a string")
-        clean["email"] = validate_email(
-            email.strip(), check_deliverability=False
-        ).normalized.lower()
-    except EmailNotValidError as e:
-        errors["email"] = [f"a valid email address is required ({e})"]
-    event, tag = body.get("event"), body.get("tag")
-    if (event is None) == (tag is None):
-        errors["event"] = ['give either "event": "converted" or "tag", not both or neither']
-    elif event is not None:
-        if event not in EVENTS:
-            errors["event"] = [f"must be one of: {', '.join(EVENTS)}"]
-        clean["event"] = event
-        value = body.get("value")
-        if value is not None and (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-            or abs(value) > MAX_VALUE
-        ):
-            errors["value"] = ["must be a number"]
-        clean["value"] = value
-        offer = body.get("offer", "")
-        if not isinstance(offer, str) or (offer and not OFFER_ID.match(offer)):
-            errors["offer"] = ["must be an offer id (lower-case letters, digits, -)"]
-        clean["offer"] = offer if isinstance(offer, str) else ""
-    else:
-        clean["tag"] = tags.normalize_tag(tag) if isinstance(tag, str) else ""
+    clean: dict[str, Any] = {}
+    if "email" not in errors:  # the schema has seen a string here
+        try:
+            clean["email"] = validate_email(
+                body["email"].strip(), check_deliverability=False
+            ).normalized.lower()
+        except EmailNotValidError as e:
+            errors["email"] = [f"{FIELD_ERRORS['email']} ({e})"]
+    if "event" in body:
+        clean |= {
+            "event": body["event"],
+            "value": body.get("value"),
+            "offer": body.get("offer") or "",
+        }
+    elif isinstance(body.get("tag"), str) and "tag" not in errors:
+        # Normalising can leave nothing ("!!!"), which no pattern in the schema says exactly.
+        clean["tag"] = tags.normalize_tag(body["tag"])
         if not clean["tag"]:
-            errors["tag"] = ["must be a non-empty string of letters, digits, : _ . + -"]
+            errors["tag"] = [FIELD_ERRORS["tag"]]
     return clean, errors
 
 
 @bp.post("/events")
 # Only refused tokens count: a busy CRM is never slowed, a token-guesser gets 429s.
 @limiter.limit(api_auth_failure_rate_limit, deduct_when=lambda r: r.status_code == 401)
-def post_event() -> Response:
+def post_event() -> Response | tuple[Response, int]:
     """Record a conversion (201) or add a tag (201 new, 200 already there)."""
     if not authorized(request.headers.get("Authorization")):
         return _error(401, "a valid bearer token is required")
@@ -125,7 +160,7 @@ def post_event() -> Response:
     s.add(event)
     hook_ids = hooks.on_event(s, lead, "converted", now, data)
     s.commit()
-    webhooks.queue_deliveries(hook_ids)
+    after_commit((), hook_ids, f"a conversion of lead {lead.id}")
     logger.info("conversion recorded for lead %s", lead.id)
     return jsonify(status="ok", event_id=event.id, score=lead.score), 201
 

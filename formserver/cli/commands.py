@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from formserver.core import db
+from formserver.core.csvsafe import safe_cell
 from formserver.core.models import Lead, Submission
 
 db_cli = AppGroup("db", help="Database schema.")
@@ -42,12 +43,6 @@ def upgrade(revision: str) -> None:
     """Apply Alembic migrations to the configured database."""
     db.upgrade(current_app.config["DATABASE_URL"], revision)
     click.echo(f"database at {revision}")
-
-
-def safe_cell(value: object) -> str:
-    """Neutralise spreadsheet formulas (CSV injection): prefix = + - @ with a quote."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @leads_cli.command("export")

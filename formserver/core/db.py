@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import Flask, current_app, g
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -44,7 +44,7 @@ def make_engine(url: str, pooled: bool = True) -> Engine:
     ``pooled=False`` (tests) closes each connection after use, so many short-lived apps
     never exhaust PostgreSQL's connection slots.
     """
-    options = {} if pooled else {"poolclass": NullPool}
+    options: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 10}, **options)
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -77,7 +77,8 @@ def code_revision() -> str:
     The one revision that no other file names as its ``down_revision``; the migration test
     checks this equals Alembic's own head.
     """
-    revisions, parents = set(), set()
+    revisions: set[str] = set()
+    parents: set[str] = set()
     for path in (MIGRATIONS / "versions").glob("*.py"):
         for down, value in _REVISION_LINE.findall(path.read_text()):
             (parents if down else revisions).add(value)
@@ -112,6 +113,15 @@ def init_app(app: Flask) -> None:
     if app.config["AUTO_MIGRATE"]:
         migrate_if_behind(engine, url)
     app.teardown_appcontext(_close_session)
+
+
+def rowcount(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE matched.
+
+    ``Session.execute`` is typed to return a ``Result``, but for these statements it returns a
+    ``CursorResult``, the type that has ``rowcount``.
+    """
+    return cast(CursorResult[Any], result).rowcount
 
 
 def engine(app: Flask | None = None) -> Engine:

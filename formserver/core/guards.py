@@ -11,6 +11,8 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.routing import IntegerConverter, Map
 
+from formserver.core.requests import origin_allowed
+
 limiter = Limiter(key_func=get_remote_address)
 
 # Ids are INTEGER columns, 32-bit on PostgreSQL (64-bit on SQLite): a larger number in a URL
@@ -24,14 +26,6 @@ class BoundedInt(IntegerConverter):
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
-
-
-def origin_of(url: str) -> str:
-    """``scheme://host[:port]`` of a URL, lower-cased; empty when it has none."""
-    parts = urlsplit(url.strip())
-    if not parts.scheme or not parts.netloc:
-        return ""
-    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def check_origin(request: Request) -> None:
@@ -49,10 +43,7 @@ def check_origin(request: Request) -> None:
     sent = origin if origin and origin != "null" else request.headers.get("Referer", "")
     if not sent:
         return
-    # Our own pages too: a form shown again with its errors is on the form server's origin.
-    own = current_app.config["PUBLIC_URL"]
-    allowed = {origin_of(o) for o in [*current_app.config["ALLOWED_ORIGINS"], own]}
-    if origin_of(sent) not in allowed:
+    if not origin_allowed(sent, current_app.config):
         abort(403, description="This form can only be sent from our website.")
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from formserver.content.fields import FIELDS
+from formserver.core.csvsafe import safe_cell
 from formserver.core.models import Lead, Submission
 from formserver.domain.tags import tags_by_lead
 
@@ -28,22 +28,6 @@ HEADER = (
     "confirmed_at",
     "unsubscribed_at",
 )
-# A cell starting with one of these runs as a formula in Excel, LibreOffice and Sheets (OWASP).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
-
-
-def safe_cell(value: Any) -> str | int:
-    """A value as a CSV cell; text that a spreadsheet would evaluate gets a leading quote."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return value
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def _offers_by_lead(s: Session, lead_ids: list[int]) -> dict[int, list[str]]:

@@ -7,12 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from formserver.core.models import Download, Event, Send, Submission
+from formserver.core.urls import host
 
 MAX_DAYS = 3 * 366
 # Dates outside [EARLIEST, today + a year] are moved inside: nothing of ours is older, nothing
@@ -169,13 +169,6 @@ DIMENSIONS = {
 }
 
 
-def _host(url: str) -> str:
-    try:
-        return (urlsplit(url).hostname or url).lower() if url else ""
-    except ValueError:
-        return ""
-
-
 def breakdown(s: Session, offer_id: str, rng: DateRange, dimension: str) -> list[SourceRow]:
     """Views and submissions per value of ``dimension`` (a DIMENSIONS key), most first."""
     if dimension not in DIMENSIONS:
@@ -197,7 +190,11 @@ def breakdown(s: Session, offer_id: str, rng: DateRange, dimension: str) -> list
         .where(Submission.offer_id == offer_id, _within(Submission.created_at, rng))
         .group_by(column)
     ):
-        subs[_host(value) if dimension == "referrer" else value or ""] += n
+        key = value or ""
+        if dimension == "referrer":
+            # A referrer with no host (an app's own scheme) is shown as it was sent.
+            key = host(key) or key.lower()
+        subs[key] += n
     rows = [SourceRow(k or NONE_LABEL, views[k], subs[k]) for k in set(views) | set(subs)]
     return sorted(rows, key=lambda r: (-r.submissions, -r.views, r.label))
 

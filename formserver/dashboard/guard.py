@@ -7,6 +7,7 @@ import logging
 from flask import current_app, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from formserver.core.requests import wants_json
 from formserver.dashboard.auth import current_user
 
 logger = logging.getLogger(__name__)
@@ -18,11 +19,6 @@ OPEN_ENDPOINTS = frozenset({"admin.auth.login", "static"})
 
 def is_admin_path(path: str) -> bool:
     return path == "/admin" or path.startswith("/admin/")
-
-
-def wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and not request.accept_mimetypes.accept_html
 
 
 def refuse(status: int, message: str) -> Response:

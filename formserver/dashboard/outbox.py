@@ -45,20 +45,19 @@ def read_outbox(path: Path) -> list[OutboxMessage]:
     box = mailbox.Maildir(path, create=True)
     items = []
     for key in box.keys():
-        with box.get_file(key) as fh:
-            msg = email.message_from_binary_file(fh, policy=email.policy.default)
+        msg = email.message_from_bytes(box.get_bytes(key), policy=email.policy.default)
         items.append(OutboxMessage(key, msg))
     return sorted(items, key=lambda m: m.message.get("Date", ""), reverse=True)
 
 
 @bp.get("/")
-def index():
+def index() -> str:
     messages = read_outbox(Path(current_app.config["OUTBOX_PATH"]))
     return render_template("outbox/index.html", messages=messages)
 
 
 @bp.get("/<key>")
-def show(key: str):
+def show(key: str) -> str:
     messages = {m.key: m for m in read_outbox(Path(current_app.config["OUTBOX_PATH"]))}
     if key not in messages:
         abort(404)

@@ -75,7 +75,7 @@ def load_user(now: datetime) -> AdminUser | None:
         return None
     user = db.session().get(AdminUser, user_id)
     reason = "ended" if user is None else _expired(now)
-    if reason is None and session.get(VERSION_KEY) != user.session_version:
+    if user is not None and reason is None and session.get(VERSION_KEY) != user.session_version:
         reason = "ended"  # logged out, or the password changed, since this cookie was issued
     if reason is not None:
         logger.info("admin session of user %s refused: %s", user_id, reason)

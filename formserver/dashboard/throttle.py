@@ -5,6 +5,14 @@ API. An address gets ADMIN_LOGIN_RATE_LIMIT failures, then waits for the window 
 account gets as many failures free, from anywhere; after that each failure doubles the wait
 before the next try (up to ADMIN_LOGIN_MAX_DELAY seconds), so guessing stays slow but a real
 owner is never locked out for long, and never at all from the address they last logged in from.
+
+Why not ``limiter.limit(..., key_func=address, deduct_when=<a 401>, on_breach=...)`` for the
+per-address part: that decorator does count only wrong passwords and refuses before the view, but
+with RATELIMIT_HEADERS_ENABLED (app-wide, for the public forms) Flask-Limiter then rewrites
+Retry-After on every answer of the view to ``int(max(ours, the address window's reset) - now)``.
+The account wait's 429 would say "Retry-After: 0" (retry now, into another 429) or the address
+window's minute while the page says "Wait 2 seconds", and the 401 and 303 would carry one too.
+Tried in issue 14 and kept out: both limits stay here, in one place, on the same storage.
 """
 
 from __future__ import annotations

@@ -46,6 +46,7 @@ def lead_activities(s: Session, lead_id: int) -> list[Activity]:
         items.append(Activity("downloaded", dl.created_at, dl.offer_id))
     sent = select(Send).where(Send.lead_id == lead_id, Send.sent_at.is_not(None))
     for send in s.scalars(sent):
+        assert send.sent_at is not None  # the query's filter: only sends that went out
         what = send.subject or (f"{send.series} step {send.step}" if send.series else send.kind)
         items.append(Activity("sent", send.sent_at, send.offer_id, what, {"send_id": send.id}))
     events = select(Event).where(Event.lead_id == lead_id, Event.kind.not_in(TABLE_KINDS))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from formserver.core.models import Send
+from formserver.core.urls import origin
 
 SERIES_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _JINJA = re.compile(r"\{\{.*?\}\}", re.S)
@@ -42,19 +42,6 @@ def template_links(text: str) -> set[str]:
         for match in pattern.finditer(holed):
             found.add(html.unescape(match.group(1)).rstrip(".,;:!?"))
     return found
-
-
-def origin(url: str) -> str:
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return ""
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return ""
-    default = {"http": 80, "https": 443}[parts.scheme]
-    suffix = f":{port}" if port and port != default else ""
-    return f"{parts.scheme}://{parts.hostname.lower()}{suffix}"
 
 
 def _matches(url: str, link: str) -> bool:

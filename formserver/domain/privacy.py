@@ -6,7 +6,6 @@ import json
 import logging
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -22,6 +21,7 @@ from formserver.core.models import (
     Submission,
     WebhookDelivery,
 )
+from formserver.core.urls import host
 
 logger = logging.getLogger(__name__)
 
@@ -74,13 +74,6 @@ def to_json(data: dict[str, Any]) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, default=default)
 
 
-def _host(url: str) -> str:
-    try:
-        return urlsplit(url).hostname or ""
-    except ValueError:
-        return ""
-
-
 def forget_lead(s: Session, lead: Lead, now: datetime) -> None:
     """Erase ``lead``'s personal data in place; anonymous rows stay so funnel counts don't move.
 
@@ -92,7 +85,7 @@ def forget_lead(s: Session, lead: Lead, now: datetime) -> None:
     lead_id = lead.id
     for sub in s.scalars(select(Submission).where(Submission.lead_id == lead_id)):
         sub.fields = {}
-        sub.referrer = _host(sub.referrer)
+        sub.referrer = host(sub.referrer)
         sub.utm_term = sub.utm_content = ""
         sub.user_agent = sub.time_zone = ""
         sub.ip = None

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from formserver.content.offers import Offer
+from formserver.core import db
 from formserver.core.models import Event, Lead, LeadTag
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def remove_tag(s: Session, lead: Lead, raw: str) -> bool:
     result = s.execute(
         delete(LeadTag).where(LeadTag.lead_id == lead.id, LeadTag.tag == normalize_tag(raw))
     )
-    return bool(result.rowcount)
+    return bool(db.rowcount(result))
 
 
 def submission_tags(offer: Offer, fields: Mapping[str, Any]) -> list[str]:

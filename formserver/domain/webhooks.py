@@ -162,15 +162,17 @@ def attempt(
     lease = now + timedelta(seconds=cfg["WEBHOOK_TIMEOUT"] * 3)
     with db.new_session(app) as s:
         # Claim it: only one worker wins the update, so a delivery is never POSTed twice at once.
-        claimed = s.execute(
-            update(WebhookDelivery)
-            .where(
-                WebhookDelivery.id == delivery_id,
-                WebhookDelivery.status == "pending",
-                WebhookDelivery.next_attempt_at <= now,
+        claimed = db.rowcount(
+            s.execute(
+                update(WebhookDelivery)
+                .where(
+                    WebhookDelivery.id == delivery_id,
+                    WebhookDelivery.status == "pending",
+                    WebhookDelivery.next_attempt_at <= now,
+                )
+                .values(next_attempt_at=lease)
             )
-            .values(next_attempt_at=lease)
-        ).rowcount
+        )
         s.commit()
         delivery = s.get(WebhookDelivery, delivery_id)
         if not claimed or delivery is None:
@@ -240,7 +242,7 @@ def retry_now(s: Session, delivery_id: int, now: datetime) -> bool:
         .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status != "delivered")
         .values(status="pending", next_attempt_at=now, attempts=0)
     )
-    return bool(result.rowcount)
+    return bool(db.rowcount(result))
 
 
 def queue_deliveries(ids: Iterable[int]) -> None:

@@ -6,9 +6,10 @@ import logging
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVarTuple
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from formserver.content.errors import DefinitionError
@@ -22,21 +23,24 @@ from formserver.mail.render import render_email
 from formserver.mail.schedule import due_at
 
 logger = logging.getLogger(__name__)
+_Ts = TypeVarTuple("_Ts")
 STALE_CLAIM = timedelta(minutes=10)
 
 
 def emails_dir() -> Path:
+    """The folder of the series and their email templates."""
     return Path(current_app.config["CONTENT_PATH"]) / "emails"
 
 
-def _locked(query, s: Session):
+def _locked(query: Select[*_Ts], s: Session) -> Select[*_Ts]:
     """Row locks that other workers skip, on databases that have them (PostgreSQL)."""
     if s.get_bind().dialect.name == "postgresql":
         return query.with_for_update(skip_locked=True)
     return query
 
 
-def stop_reason(s: Session, lead: Lead, series_stop: dict, now: datetime) -> str | None:
+def stop_reason(s: Session, lead: Lead, series_stop: dict[str, Any], now: datetime) -> str | None:
+    """Why the lead's series should stop now (its status, a stop tag or score), else None."""
     if lead.status != "active":
         return lead.status
     from formserver.domain.scoring import should_stop
@@ -56,6 +60,8 @@ def schedule_due(s: Session, now: datetime, limit: int = 1000) -> int:
     for enrolment in s.scalars(_locked(query, s)):
         lead = s.get(Lead, enrolment.lead_id)
         try:
+            if lead is None:  # its lead was deleted under us: the same hour's wait as any error
+                raise LookupError(f"lead {enrolment.lead_id} not found")
             series = get_series(emails_dir(), enrolment.series)
             stop = {"tags": series.stop_tags, "score_at_least": series.stop_score}
             reason = stop_reason(s, lead, stop, now)
@@ -103,7 +109,7 @@ def claim(s: Session, now: datetime, limit: int, ids: list[int] | None = None) -
             .where(Send.id == send_id, Send.status == "queued")
             .values(status="sending", claimed_at=now)
         )
-        if result.rowcount == 1:
+        if db.rowcount(result) == 1:
             claimed.append(send_id)
     s.commit()
     return claimed
@@ -117,7 +123,7 @@ def requeue_stale(s: Session, now: datetime) -> int:
         .values(status="queued")
     )
     s.commit()
-    return result.rowcount
+    return db.rowcount(result)
 
 
 def bounce(s: Session, lead: Lead, now: datetime, error: str) -> None:
@@ -163,6 +169,8 @@ def _after_sent(s: Session, send: Send, lead: Lead, now: datetime) -> None:
     if send.enrolment_id is None:
         return
     enrolment = s.get(Enrolment, send.enrolment_id)
+    if enrolment is None:  # the caller logs it and records the send as sent
+        raise LookupError(f"enrolment {send.enrolment_id} not found")
     enrolment.last_sent_at = now
     series = get_series(emails_dir(), enrolment.series)
     following = series.next_step(enrolment.last_step)
@@ -231,12 +239,16 @@ def _defer_unsent(s: Session, send_ids: list[int], now: datetime, error: str) ->
         .values(status="queued", due_at=now + wait, last_error=error[:2000])
     )
     s.commit()
-    return result.rowcount
+    return db.rowcount(result)
 
 
-def _deliver_one(s: Session, connection, send_id: int, now: datetime) -> str:
+def _deliver_one(s: Session, connection: mail.TimedConnection, send_id: int, now: datetime) -> str:
+    """Send one claimed email over ``connection`` and record the outcome; return its name."""
     send = s.get(Send, send_id)
-    lead = s.get(Lead, send.lead_id)
+    lead = s.get(Lead, send.lead_id) if send is not None else None
+    if send is None or lead is None:  # deleted since the claim (its lead purged or erased)
+        logger.info("send %s vanished before it went out; nothing to send", send_id)
+        return "cancelled"
     marketing = send.kind == "step" and (send.step or 0) > 0
     if marketing and lead.status != "active" or lead.status == "bounced":
         send.status = "cancelled"

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import html
-import re
-
 from flask import Flask, current_app
 from markupsafe import Markup
 
+from formserver.core.requests import allowed_origins
 from formserver.core.tokens import make_token
-from formserver.domain import links
+from formserver.core.urls import origin
+from formserver.mail.html_links import rewrite_links
 
 
 def own_origins(app: Flask) -> set[str]:
-    urls = [app.config["SITE_URL"], app.config["PUBLIC_URL"], *app.config["ALLOWED_ORIGINS"]]
-    return {o for o in (links.origin(u) for u in urls) if o}
+    site = origin(app.config["SITE_URL"])
+    return set(allowed_origins(app.config)) | ({site} if site else set())
 
 
 def tracked_url(send_id: int, url: str) -> str:
@@ -23,24 +22,14 @@ def tracked_url(send_id: int, url: str) -> str:
     mailto:, anchors and our own server's links (download, unsubscribe, ...) are left alone.
     """
     public = current_app.config["PUBLIC_URL"].rstrip("/")
-    if links.origin(url) in ("", links.origin(public)):
+    if origin(url) in ("", origin(public)):
         return url
     return f"{public}/c/{make_token('click', {'s': send_id, 'u': url})}"
 
 
-_HREF = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(.*?)\2""", re.I | re.S)
-
-
 def track_links(html_body: str, send_id: int) -> str:
-    """Rewrite every <a href> of a rendered HTML email through tracked_url."""
-
-    def swap(match: re.Match[str]) -> str:
-        url = html.unescape(match.group(3))
-        return f"{match.group(1)}{match.group(2)}{html.escape(tracked_url(send_id, url))}" + (
-            match.group(2)
-        )
-
-    return _HREF.sub(swap, html_body)
+    """Rewrite every <a href> of a rendered HTML email through tracked_url (a real HTML parser)."""
+    return rewrite_links(html_body, lambda url: tracked_url(send_id, url))
 
 
 def open_pixel(send_id: int) -> Markup:

@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from formserver.core import db
 from formserver.core.models import Lead, Send
 
 logger = logging.getLogger(__name__)
@@ -80,4 +81,4 @@ def retry_now(s: Session, send_id: int, now: datetime) -> bool:
         .where(Send.id == send_id, Send.status.in_(STUCK))
         .values(status="queued", attempts=0, due_at=now, claimed_at=None)
     )
-    return result.rowcount == 1
+    return db.rowcount(result) == 1

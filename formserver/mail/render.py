@@ -18,8 +18,7 @@ from formserver.content.errors import SeriesError
 from formserver.content.fields import FIELDS
 from formserver.content.series import Email
 from formserver.mail.placeholders import Placeholders
-
-MD_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+from formserver.mail.text_part import html_to_text
 
 
 @dataclass(frozen=True)
@@ -75,21 +74,32 @@ def _template_line(error: BaseException) -> int:
 _converters = threading.local()
 
 
-def to_html(source: str) -> str:
-    """Markdown to HTML with one converter per thread, reset between emails (cheaper than new)."""
-    converter = getattr(_converters, "md", None)
+def to_html(source: str, breaks: bool = False) -> str:
+    """Markdown to HTML with one converter per thread, reset between emails (cheaper than new).
+
+    ``breaks`` keeps each line break of a paragraph (Markdown's ``nl2br``): only for the text
+    part, where the lines the marketer wrote (a signature, an address) stay lines.
+    """
+    key = "md_breaks" if breaks else "md"
+    converter = getattr(_converters, key, None)
     if converter is None:
         import markdown  # where mail is composed, not at start-up
 
-        converter = _converters.md = markdown.Markdown(extensions=["tables", "sane_lists"])
-    return converter.reset().convert(source)
+        extensions = ["tables", "sane_lists", *(["nl2br"] if breaks else [])]
+        converter = markdown.Markdown(extensions=extensions)
+        setattr(_converters, key, converter)
+    return str(converter.reset().convert(source))
 
 
-def plain_text(markdown_source: str) -> str:
-    """A readable text part from the same Markdown: links become ``text (url)``."""
-    text = MD_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", markdown_source)
-    text = re.sub(r"\*\*(.+?)\*\*|__(.+?)__", lambda m: m.group(1) or m.group(2), text)
-    return tidy(text)
+def plain_text(markdown_source: str, marks: Placeholders | None = None) -> str:
+    """A readable text part from the same Markdown, converted as HTML by inscriptis.
+
+    Links read ``text (url)``, paragraphs are apart, a paragraph's own line breaks stay, and no
+    markup or entity is left; a line holding only block tags (``marks``) leaves no line behind.
+    """
+    blocks = marks.blocks if marks else r"(?!)"
+    text = html_to_text(to_html(markdown_source, breaks=True), blocks)
+    return tidy(marks.trim_block_lines(text) if marks else text)
 
 
 def tidy(text: str) -> str:
@@ -135,7 +145,7 @@ def compile_email(
     )
     import css_inline  # once per compiled step, not at start-up
 
-    text = plain_text(marks.trim_block_lines(protected))
+    text = plain_text(marks.autolinks(protected), marks)
     if marketing:
         text += f"\n--\nUnsubscribe: {unsubscribe}\nEmail preferences: {preferences}\n"
     return CompiledEmail(

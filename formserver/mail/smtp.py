@@ -84,7 +84,8 @@ class TimedConnection(Connection):
         try:
             super().__exit__(*exc_info)  # type: ignore[arg-type]
         except (smtplib.SMTPException, OSError):
-            self.host.close()
+            if self.host is not None:  # always: only an open host's QUIT can raise these
+                self.host.close()
 
 
 def connect() -> TimedConnection:
@@ -153,8 +154,13 @@ def to_bytes(message: Message, to: str | None = None, utf8: bool = False) -> byt
     blank = copy.copy(message)
     blank.recipients = []
     mime = blank._message()
-    mime.replace_header("To", to or ", ".join(message.recipients))
+    mime.replace_header("To", to or ", ".join(map(_header_address, message.recipients)))
     return mime.as_bytes(policy=WIRE_UTF8 if utf8 else WIRE)
+
+
+def _header_address(address: str | tuple[str, str]) -> str:
+    """A recipient as a header writes it (``build`` gives only strings; Flask-Mail allows pairs)."""
+    return address if isinstance(address, str) else formataddr(address)
 
 
 DKIM_SETTINGS = ("DKIM_DOMAIN", "DKIM_SELECTOR", "DKIM_PRIVATE_KEY_PATH")
@@ -228,7 +234,7 @@ def _dkim_sign(raw: bytes) -> bytes:
     return signature + raw
 
 
-def send(connection, message: Message) -> None:
+def send(connection: Connection, message: Message) -> None:
     """Send over an open Flask-Mail connection, DKIM-signed when configured.
 
     A non-ASCII address goes as given with ``SMTPUTF8`` when the relay offers it; otherwise its
@@ -239,13 +245,19 @@ def send(connection, message: Message) -> None:
         smtputf8 = offers_smtputf8(host)
     except (smtplib.SMTPException, OSError) as e:  # EHLO failed: the connection, not this email
         raise ConnectionLost(str(e)) from e
-    recipients = [wire_address(address, smtputf8) for address in message.recipients]
+    recipients = [
+        # a (name, address) pair, which Flask-Mail allows, goes on the envelope as its address
+        wire_address(address if isinstance(address, str) else address[1], smtputf8)
+        for address in message.recipients
+    ]
     utf8 = not all(address.isascii() for address in recipients)
     raw = _dkim_sign(to_bytes(message, ", ".join(recipients), utf8))
     if host is None:
         return
     try:
-        refused = host.sendmail(message.sender, recipients, raw, ["SMTPUTF8"] if utf8 else [])
+        refused = host.sendmail(
+            _header_address(message.sender), recipients, raw, ["SMTPUTF8"] if utf8 else []
+        )
     except smtplib.SMTPRecipientsRefused as e:
         code = next(iter(e.recipients.values()))[0]
         raise _failure(code)(str(e)) from e
@@ -257,7 +269,7 @@ def send(connection, message: Message) -> None:
         raise PermanentFailure(str(refused))
 
 
-def recover(connection) -> None:
+def recover(connection: TimedConnection) -> None:
     """After an email failed half-way: reset the SMTP transaction, or open a fresh connection.
 
     Without this the next email's ``MAIL FROM`` would meet the failed one's open transaction

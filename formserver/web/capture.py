@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response as BaseResponse
 
 from formserver.content.offers import Offer
 from formserver.core import catalog, db
@@ -27,14 +28,13 @@ from formserver.core.guards import (
     client_ip,
     form_rate_limit,
     limiter,
-    origin_of,
     stamp_rate_limit,
 )
 from formserver.core.jsonbody import read_json
+from formserver.core.requests import origin_allowed, wants_json
 from formserver.core.tokens import make_token
 from formserver.domain import leads
 from formserver.web import timetrap
-from formserver.web.errorpages import wants_json
 
 if TYPE_CHECKING:  # the form classes (WTForms, email-validator) load with the first post
     from formserver.web import lead_form as forms
@@ -76,7 +76,9 @@ def download_token(lead_id: int, offer: Offer) -> str:
     return make_token("download", {"l": lead_id, "o": offer.id, "a": offer.asset_filename})
 
 
-def _success(offer: Offer, lead_id: int | None, confirmed: bool) -> Response:
+def _success(
+    offer: Offer, lead_id: int | None, confirmed: bool
+) -> tuple[Response, int] | BaseResponse:
     """303 to the right thank-you page, or 201 JSON; a bot (lead_id None) is told to confirm."""
     if offer.double_optin and not confirmed or lead_id is None:
         if wants_json():
@@ -116,7 +118,7 @@ def _invalid(offer: Offer, form: forms.LeadFormBase, data: MultiDict) -> tuple[R
 
 @bp.post("/forms/<offer_id>")
 @limiter.limit(form_rate_limit)
-def submit(offer_id: str):
+def submit(offer_id: str) -> tuple[Response, int] | BaseResponse:
     offer = offer_or_404(offer_id)
     check_origin(request)
     data = posted_data()
@@ -145,27 +147,14 @@ def submit(offer_id: str):
     )
     values = forms.field_values(form, offer)
     captured = leads.store(db.session(), offer, values, meta, datetime.now(UTC))
-    _after_commit(captured)
+    from formserver.mail.handoff import after_commit
+
+    after_commit(captured.send_ids, captured.webhook_ids, f"a submission to {offer.id}")
     return _success(offer, captured.lead_id, confirmed=captured.confirmed)
 
 
-def _after_commit(captured: leads.Captured) -> None:
-    """Hand sends and webhooks to the queue; if it is down the periodic sweep finds them."""
-    from formserver.domain import webhooks
-    from formserver.mail.tick import queue_sends
-
-    for queue, ids in (
-        (queue_sends, captured.send_ids),
-        (webhooks.queue_deliveries, captured.webhook_ids),
-    ):
-        try:
-            queue(ids)
-        except Exception:  # the rows are committed; the sweep re-finds them
-            logger.exception("could not queue %s; the sweep will", ids)
-
-
 @bp.get("/thanks/<token>")
-def thanks(token: str):
+def thanks(token: str) -> str:
     from formserver.web.delivery import read_download_token
 
     lead, offer, token = read_download_token(token)
@@ -184,7 +173,7 @@ def stamp(offer_id: str) -> Response:
 
 
 @bp.get("/forms/<offer_id>/check-your-inbox")
-def check_inbox(offer_id: str):
+def check_inbox(offer_id: str) -> str:
     return render_template("check_inbox.html", offer=offer_or_404(offer_id))
 
 
@@ -192,8 +181,7 @@ def check_inbox(offer_id: str):
 def allow_our_site(response: Response) -> Response:
     """CORS for our own site's script: the JSON answer is readable only from allowed origins."""
     origin = request.headers.get("Origin", "")
-    allowed = {origin_of(o) for o in current_app.config["ALLOWED_ORIGINS"]}
-    if origin and origin_of(origin) in allowed:
+    if origin and origin_allowed(origin, current_app.config):
         response.headers["Access-Control-Allow-Origin"] = origin
         response.vary.add("Origin")
     return response

@@ -44,7 +44,7 @@ def _resolve(payload: object) -> tuple[Lead, Offer]:
     offer = catalog.offer(str(payload["o"]))
     lead = db.session().get(Lead, payload["l"]) if isinstance(payload["l"], int) else None
     gone = lead is None or lead.status == FORGOTTEN  # erased on request: their links die too
-    if offer is None or gone or payload["a"] != offer.asset_filename:
+    if lead is None or offer is None or gone or payload["a"] != offer.asset_filename:
         abort(403, description="This download link is not valid.")
     return lead, offer
 
@@ -96,7 +96,7 @@ def download(token: str) -> Response:
 def deliver_fresh_link(lead: Lead, offer: Offer) -> None:
     """Email a fresh download link: the offer's asset email (step 0) again, through the queue."""
     from formserver.core.models import Send
-    from formserver.mail.tick import queue_sends
+    from formserver.mail.handoff import after_commit
 
     s = db.session()
     send = Send(
@@ -109,10 +109,7 @@ def deliver_fresh_link(lead: Lead, offer: Offer) -> None:
     )
     s.add(send)
     s.commit()
-    try:
-        queue_sends([send.id])
-    except Exception:  # the row is committed: the periodic sweep sends it
-        logger.exception("could not queue fresh link %s", send.id)
+    after_commit([send.id], (), f"a fresh link for lead {lead.id}")
 
 
 @bp.post("/download/renew")
@@ -134,9 +131,8 @@ def renew():
             error="That email address does not match this link.",
         )
         return page, 422
-    return render_template(
-        "renewed.html", offer=offer, download_url=deliver_fresh_link(lead, offer)
-    )
+    deliver_fresh_link(lead, offer)  # by email only: the page shows no link
+    return render_template("renewed.html", offer=offer)
 
 
 def _expired(e: LinkExpired):

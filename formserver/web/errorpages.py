@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, render_template
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from formserver.core.requests import wants_json
 
 logger = logging.getLogger(__name__)
 
@@ -22,12 +24,6 @@ TITLES = {
     500: "Something went wrong",
     503: "Temporarily unavailable",
 }
-
-
-def wants_json() -> bool:
-    """True when the client asked for JSON (our script does) or sent JSON."""
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return request.is_json or best == "application/json"
 
 
 def render_error(status: int, message: str):

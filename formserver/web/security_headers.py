@@ -9,7 +9,7 @@ from flask import Flask, Request, current_app, request
 from werkzeug.wrappers import Response
 
 from formserver.core import site_settings
-from formserver.core.guards import origin_of
+from formserver.core.urls import origin
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def content_security_policy(site_url: str, public_url: str, email_preview: bool 
     absolute SITEURL), and a form's 303 goes to ``public_url``: both are allowed by name, as
     'self' alone would refuse them when the form server has a host of its own.
     """
-    site, public = origin_of(site_url), origin_of(public_url)
+    site, public = origin(site_url), origin(public_url)
     inline = "'unsafe-inline'" if email_preview else ""
     remote_images = "https:" if email_preview else ""
     directives = {

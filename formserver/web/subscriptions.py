@@ -12,6 +12,7 @@ from formserver.core import db
 from formserver.core.models import Consent, Enrolment, Event, Lead, Send
 from formserver.core.tokens import TokenExpired, TokenInvalid, read_token
 from formserver.mail.dispatch import cancel_pending
+from formserver.mail.handoff import after_commit
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("subscriptions", __name__)
@@ -29,17 +30,6 @@ def _lead(purpose: str, token: str, max_age: int | None = None) -> tuple[Lead, d
     if lead is None:
         abort(404, description="We have no record of this address any more.")
     return lead, payload
-
-
-def _after_commit(kind: str, lead_id: int, send_ids: list[int], webhook_ids: list[int]) -> None:
-    from formserver.domain import webhooks
-    from formserver.mail.tick import queue_sends
-
-    for queue, ids in ((queue_sends, send_ids), (webhooks.queue_deliveries, webhook_ids)):
-        try:
-            queue(ids)
-        except Exception:  # committed rows: the periodic sweep sends them
-            logger.exception("could not queue %s after %s", ids, kind)
 
 
 @bp.get("/confirm/<token>")
@@ -85,7 +75,7 @@ def confirm(token: str):
             send_ids.append(send.id)
         webhook_ids = hooks.on_event(s, lead, "confirmed", now)
         s.commit()
-        _after_commit("confirm", lead.id, send_ids, webhook_ids)
+        after_commit(send_ids, webhook_ids, f"confirm of lead {lead.id}")
     return render_template("drip/confirm.html", token=token, done=True)
 
 
@@ -113,7 +103,7 @@ def unsubscribe(token: str):
         cancel_pending(s, lead.id, now, "unsubscribed")
         webhook_ids = hooks.on_event(s, lead, "unsubscribed", now)
         s.commit()
-        _after_commit("unsubscribe", lead.id, [], webhook_ids)
+        after_commit((), webhook_ids, f"unsubscribe of lead {lead.id}")
     if request.get_data(as_text=True).strip() == ONE_CLICK:
         return "Unsubscribed.\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
     return render_template("drip/unsubscribe.html", token=token, lead=lead, done=True)
@@ -152,7 +142,7 @@ def preferences(token: str):
         for series in leave - {"all"}:
             cancel_pending(s, lead.id, now, "left series", series=series[:64])
         s.commit()
-        _after_commit("preferences", lead.id, [], webhook_ids)
+        after_commit((), webhook_ids, f"preferences of lead {lead.id}")
         saved = True
     enrolments = list(
         s.scalars(

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader
+from jinja2.runtime import Macro
 from markupsafe import Markup
 from pelican import signals
 
@@ -25,7 +26,7 @@ SETTING = "LANDING"
 REQUIRED = ("assets_path", "emails_path", "landing_path")
 SHORTCODE = re.compile(r"<p>\s*\[cta:([^\]\s]*)\]\s*</p>")
 STATE = "_LANDING_STATE"
-_MACROS: dict[str, Any] = {}
+_MACROS: dict[str, Macro] = {}
 
 
 def check_settings(settings: dict[str, Any]) -> dict[str, Path]:
@@ -56,11 +57,13 @@ def initialized(pelican) -> None:
     }
 
 
-def cta_box(templates: str):
+def cta_box(templates: str) -> Macro:
     """The theme's ``cta_box`` macro, so the box looks the same wherever it appears."""
     if templates not in _MACROS:
         env = Environment(loader=FileSystemLoader(templates), autoescape=True)
-        _MACROS[templates] = env.get_template("macros.html").module.cta_box
+        module = env.get_template("macros.html").module
+        # A template module's attributes are its macros, set at run time: unknown to the types.
+        _MACROS[templates] = module.cta_box  # type: ignore[attr-defined]
     return _MACROS[templates]
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import jsonschema_rs
 import pytest
+import yaml
 from sqlalchemy import select
 
 from formserver.core import db
 from formserver.core.models import Event, Lead
 from formserver.domain import tags
+from tests.conftest import ROOT
 
 AUTH = {"Authorization": "Bearer test-token-2"}
 
@@ -90,6 +93,11 @@ def test_a_tag_is_added_once(app, client, lead_id):
         ({"email": "ada@example.com", "tag": ""}, "tag"),
         ({"email": "ada@example.com", "tag": ["a"]}, "tag"),
         ({"email": "ada@example.com", "tag": "x", "admin": True}, "body"),
+        # Once let through by the hand-written checks; the spec's schema refuses them.
+        ({"email": "ada@example.com", "event": "converted", "offer": "playbook\n"}, "offer"),
+        ({"email": "ada@example.com", "tag": "x", "value": "12"}, "value"),
+        ({"email": "ada@example.com", "event": None, "tag": "x"}, "event"),
+        ({"email": "ada@example.com", "tag": "!!!"}, "tag"),
         ([1, 2, 3], "body"),
         ("just a string", "body"),
     ],
@@ -100,6 +108,38 @@ def test_invalid_requests_get_field_errors(client, lead_id, body, field):
     data = response.get_json()
     assert data["error"] == "the request is not valid"
     assert field in data["errors"]
+
+
+def _documented_body_schema() -> jsonschema_rs.Validator:
+    """The events body's schema as an integrator reads it in docs/openapi.yaml."""
+    spec = yaml.safe_load((ROOT / "docs" / "openapi.yaml").read_text())
+    schema = spec["paths"]["/api/events"]["post"]["requestBody"]["content"]["application/json"]
+    registry = jsonschema_rs.Registry([("urn:spec", spec)])
+    return jsonschema_rs.validator_for(
+        {"$ref": "urn:spec#" + schema["schema"]["$ref"][1:]}, registry=registry
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "answer"),
+    [
+        ({"email": "ada@example.com", "event": "converted", "value": None, "offer": ""}, None),
+        ({"email": "ada@example.com", "event": "converted", "value": -(10**12)}, None),
+        ({"email": "ada@example.com", "tag": "T" * 150}, {"tag": "t" * 100}),
+    ],
+)
+def test_what_the_server_accepts_the_document_allows(client, lead_id, body, answer):
+    response = client.post("/api/events", json=body, headers=AUTH)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json().items() >= (answer or {}).items()
+    assert _documented_body_schema().is_valid(body)
+
+
+def test_a_value_past_the_documented_bound_is_refused_by_both(client, lead_id):
+    body = {"email": "ada@example.com", "event": "converted", "value": 10**12 + 1}
+    response = client.post("/api/events", json=body, headers=AUTH)
+    assert response.status_code == 422 and "value" in response.get_json()["errors"]
+    assert not _documented_body_schema().is_valid(body)
 
 
 def test_unknown_email_is_404(client):

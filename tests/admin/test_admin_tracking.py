@@ -177,6 +177,31 @@ def test_clicks_by_scanners_redirect_without_counting(app, client, send_id):
     assert _events(app, "clicked") == []
 
 
+SCANNERS = [
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "Mozilla/5.0 (compatible; MSIE 9.0; Windows NT 6.1; Trident/5.0; BingPreview/1.0b)",
+    "Mozilla/5.0 (compatible; Barracuda Sentinel)",
+    "Microsoft-Defender-SafeLinks",
+    "Proofpoint URL Defense",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "HeadlessChrome/120.0.0.0 Safari/537.36",
+    "python-requests/2.32.3",
+]
+CHROME = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Safari/537.36"
+)
+
+
+def test_real_scanner_user_agents_are_not_counted_and_a_browser_is(app, client, send_id):
+    url = "https://docs.example.org/start"
+    for agent in SCANNERS:
+        assert _click(app, client, send_id, url, {"User-Agent": agent}).status_code == 302
+    assert _events(app, "clicked") == []
+    assert _click(app, client, send_id, url, {"User-Agent": CHROME}).status_code == 302
+    assert len(_events(app, "clicked")) == 1
+
+
 def test_track_links_rewrites_only_external_links(app):
     html = (
         '<p><a href="https://partner.example.com/tool?ref=lodestone&amp;x=1">tool</a> '
@@ -189,6 +214,26 @@ def test_track_links_rewrites_only_external_links(app):
     assert 'href="mailto:hello@lodestone.test"' in out
     assert 'href="https://forms.lodestone.test/unsubscribe/abc"' in out
     assert "partner.example.com" not in out
+
+
+def test_track_links_parses_html_instead_of_matching_text(app):
+    """Any quoting is a link; a link in a comment or <style> is not; other bytes stay put."""
+    html = (
+        "<style>/* <a href='https://old.example.com/'> */ a { color: red; }</style>\n"
+        '<!--[if mso]><a href="https://mso.example.com/">x</a><![endif]-->\n'
+        "<p>Caf\u00e9 &amp; <b>more</b>: <a class=cta href=https://a.example.com/1>one</a>\n"
+        "<a\n   style=\"font-family: 'Inter'\" href='https://b.example.com/2?x=1&amp;y=2'>two</a>"
+        "</p>"
+    )
+    with app.test_request_context():
+        out = mail_links.track_links(html, 7)
+    assert out.count("https://forms.lodestone.test/c/") == 2
+    assert "a.example.com" not in out and "b.example.com" not in out
+    assert '<a class="cta" href="https://forms.lodestone.test/c/' in out
+    assert 'style="font-family: \'Inter\'" href="https://forms.lodestone.test/c/' in out
+    # Everything but the two rewritten start tags is byte for byte the original.
+    assert out.split("<a class=")[0] == html.split("<a class=")[0]
+    assert out.endswith(">two</a></p>")
 
 
 def test_a_rewritten_link_round_trips(app, client, send_id):

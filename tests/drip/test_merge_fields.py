@@ -147,7 +147,7 @@ def test_emphasis_around_a_merge_field_still_applies() -> None:
     strong = card(r.html).find("strong")
     assert strong.get_text() == "**x**"
     assert card(r.html).find("em").get_text() == ""
-    assert r.text == "Hi **x**, __.\n"
+    assert r.text == "Hi **x**, .\n"  # the value stays literal, no markup of ours is left
 
 
 def test_merge_field_in_a_link_target_and_an_attribute_is_attribute_escaped() -> None:
@@ -232,3 +232,26 @@ def test_template_errors_name_the_file_line(body: str, line: int, message: str) 
         render(body)
     assert error.value.path == Path("x.md") and error.value.line == line
     assert message in error.value.reason
+
+
+def test_text_part_is_readable_text_with_the_writers_own_lines() -> None:
+    """Issue 15: the signature's lines stay lines; no tag or entity reaches the text part."""
+    body = (
+        "Hi {{ lead.first_name }} &amp; team, read [the guide]({{ download_url }}) "
+        "or <https://www.lodestone.test/blog/>.\n\n"
+        '<p>Raw <b>HTML</b> 2 &lt; 3 <a href="mailto:hi@lodestone.test">write</a></p>\n\n'
+        "<table><tbody>\n{% if lead.company %}<tr><td>At {{ lead.company }}</td></tr>{% endif %}\n"
+        "<tr><td>end</td></tr>\n</tbody></table>\n\n"
+        "Maya\nLodestone\n"
+    )
+    with_company = render(body, first_name="<b>Ada</b> &amp;", company="Acme").text
+    assert with_company.startswith(
+        f"Hi <b>Ada</b> &amp; & team, read the guide ({CONTEXT['download_url']}) "
+        "or https://www.lodestone.test/blog/.\n\nRaw HTML 2 < 3 write (hi@lodestone.test)\n\n"
+    )
+    assert with_company.endswith("\n\nMaya\nLodestone\n")
+    assert "At Acme" in with_company
+    without = render(body, first_name="Ada").text
+    assert "At " not in without and "end" in without
+    for text in (with_company.replace("<b>Ada</b> &amp;", ""), without):
+        assert not re.search(r"<[a-z/]|&[a-z]+;|\*\*|\]\(", text), text

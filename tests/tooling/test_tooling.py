@@ -10,7 +10,6 @@ from formserver import create_app
 from formserver.core import db
 from formserver.dashboard import auth
 from tests.admin.admin_helpers import csrf_token, login
-from tests.conftest import ROOT
 from tests.drip.conftest import SERIES_TOML, STEPS
 from tests.site.conftest import write_site
 
@@ -88,6 +87,20 @@ CASES = [
         "image without alt text",
     ),
     (
+        "01-tip.md",
+        "A **tip**.",
+        "A <a class=cta href=/blog/a/>tip</a>.",  # unquoted: the old regex missed it
+        4,
+        "relative link '/blog/a/'",
+    ),
+    (
+        "01-tip.md",
+        "A **tip**.",
+        "A <a\n  href='/blog/b/'>tip</a>.",  # a tag over two lines: reported on its first
+        4,
+        "relative link '/blog/b/'",
+    ),
+    (
         "02-proof.md",
         "Delay: 1 week\n",
         "Delay: 1 week\nLayout: none\n",
@@ -151,6 +164,17 @@ def test_preview_writes_both_parts_with_merge_fields(app, runner, tmp_path) -> N
     assert not (out / "zoe" / "01.html").exists()
 
 
+def test_preview_index_shows_a_subject_as_text(app, runner, site, tmp_path) -> None:
+    path = step(site, "02-proof.md")
+    path.write_text(path.read_text().replace("Subject: Proof", "Subject: <b>Proof</b> & co"))
+    out = tmp_path / "preview"
+    result = runner.invoke(args=["drip", "preview", "guide-series", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    index = (out / "index.html").read_text()
+    assert '<a href="02.html">&lt;b&gt;Proof&lt;/b&gt; &amp; co</a>' in index
+    assert '<a href="02.txt">text</a>' in index
+
+
 def test_send_test_arrives_at_the_smtp_sink(app, runner, smtp) -> None:
     sink, _ = smtp
     result = runner.invoke(args=["drip", "send-test", "guide-series", "--to", "me@example.com"])
@@ -207,10 +231,6 @@ def test_admin_series_page_needs_login_then_shows_everything(app, client, smtp) 
         answer = client.get(f"/admin/series/guide-series?start={edge}")
         assert answer.status_code == 400
         assert b"between 1970 and 9000" in answer.data
-
-
-def test_samples_are_linted_by_make_build() -> None:
-    assert "drip lint" in (ROOT / "Makefile").read_text()
 
 
 def test_spam_scores_come_from_spamassassin(app, runner) -> None:

@@ -9,8 +9,16 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def _url() -> str:
+    """The database URL that ``formserver.core.db.alembic_config`` always sets."""
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("no sqlalchemy.url: run migrations with formserver.core.db.upgrade")
+    return url
+
+
 def run_migrations_online() -> None:
-    engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    engine = create_engine(_url(), poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(
             connection=connection,

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
 
 from formserver.content.fields import FIELDS
 from formserver.core import catalog, db
@@ -25,7 +26,7 @@ def _lead(lead_id: int) -> Lead:
 
 
 @bp.get("/<int:lead_id>")
-def show(lead_id: int):
+def show(lead_id: int) -> str:
     lead = _lead(lead_id)
     s = db.session()
     now = datetime.now(UTC)
@@ -49,7 +50,7 @@ def show(lead_id: int):
 
 
 @bp.post("/<int:lead_id>/tags")
-def add_tag(lead_id: int) -> Response:
+def add_tag(lead_id: int) -> BaseResponse:
     lead = _lead(lead_id)
     s = db.session()
     try:
@@ -64,7 +65,7 @@ def add_tag(lead_id: int) -> Response:
 
 
 @bp.post("/<int:lead_id>/tags/remove")
-def remove_tag(lead_id: int) -> Response:
+def remove_tag(lead_id: int) -> BaseResponse:
     lead = _lead(lead_id)
     s = db.session()
     removed = tags.remove_tag(s, lead, request.form.get("tag", ""))
@@ -86,12 +87,12 @@ def export(lead_id: int) -> Response:
 
 
 @bp.get("/<int:lead_id>/forget")
-def confirm_forget(lead_id: int):
+def confirm_forget(lead_id: int) -> str:
     return render_template("admin/forget.html", lead=_lead(lead_id))
 
 
 @bp.post("/<int:lead_id>/forget")
-def forget(lead_id: int) -> Response:
+def forget(lead_id: int) -> BaseResponse:
     lead = _lead(lead_id)
     if request.form.get("confirm") != "yes":
         flash("Tick the box to confirm that this lead's data must be erased.", "error")

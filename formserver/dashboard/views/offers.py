@@ -19,7 +19,7 @@ def _range() -> funnel.DateRange:
 
 
 @bp.get("/")
-def index():
+def index() -> str:
     rng = _range()
     known = catalog.offers()
     totals = funnel.offer_totals(db.session(), list(known), rng)
@@ -30,11 +30,11 @@ def _seen(offer_id: str) -> bool:
     s = db.session()
     sub = select(Submission.id).where(Submission.offer_id == offer_id).limit(1)
     ev = select(Event.id).where(Event.offer_id == offer_id).limit(1)
-    return s.scalar(select(func.count()).where(or_(sub.exists(), ev.exists()))) > 0
+    return bool(s.scalar(select(func.count()).where(or_(sub.exists(), ev.exists()))))
 
 
 @bp.get("/offers/<offer_id>")
-def show(offer_id: str):
+def show(offer_id: str) -> str:
     offer = catalog.offer(offer_id)
     if offer is None and not _seen(offer_id):
         abort(404)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 from formserver.core import db
 from formserver.mail import quarantine
@@ -14,7 +15,7 @@ bp = Blueprint("sends", __name__, url_prefix="/sends")
 
 
 @bp.get("/")
-def index():
+def index() -> str:
     status = request.args.get("status", "")
     status = status if status in quarantine.STUCK else ""
     return render_template(

@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     flash,
     redirect,
@@ -16,6 +15,7 @@ from flask import (
     url_for,
 )
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 
 from formserver.core import db
 from formserver.core.models import WebhookDelivery
@@ -54,7 +54,8 @@ def check() -> tuple[str, int]:
     """Check a URL before it goes into WEBHOOKS: the same lookup and refusal a send makes."""
     url = (request.form.get("url") or "").strip()
     if not url or len(url) > MAX_URL:
-        found, reason = [], "no URL given" if not url else f"longer than {MAX_URL} characters"
+        found: list[str] = []
+        reason = "no URL given" if not url else f"longer than {MAX_URL} characters"
     else:
         allow_private = bool(current_app.config["WEBHOOK_ALLOW_PRIVATE"])
         found, reason = webhook_http.addresses(

@@ -14,6 +14,7 @@ from formserver.content.errors import SeriesError
 from formserver.content.fields import FIELDS
 from formserver.content.series import Email, Series, Step, load_series
 from formserver.core import site_settings
+from formserver.mail.html_links import find_links
 
 ALLOWED = {
     "lead": {"email", *FIELDS},
@@ -23,7 +24,6 @@ ALLOWED = {
 URLS = {"download_url", "unsubscribe_url", "preferences_url"}
 MD_LINK = re.compile(r"(!?)\[([^\]]*)\]\(([^)\s]+)")
 HTML_IMG = re.compile(r"<img\b(?![^>]*\balt=)[^>]*>", re.I)
-HTML_HREF = re.compile(r"""<a\b[^>]*\bhref=["']([^"']+)["']""", re.I)
 MAX_SUBJECT = 78
 _env = SandboxedEnvironment()
 
@@ -58,22 +58,25 @@ def _names(source: str, path: Path, line: int, confirm: bool) -> list[Problem]:
                         f"unknown merge field {node.node.name}.{node.attr}",
                     )
                 )
-    for node in tree.find_all(nodes.Name):
-        if node.ctx != "load" or node.name in ALLOWED and id(node) in attributes:
+    for name in tree.find_all(nodes.Name):
+        if name.ctx != "load" or name.name in ALLOWED and id(name) in attributes:
             continue
-        if node.name not in allowed_urls:
+        if name.name not in allowed_urls:
             problems.append(
-                Problem(path, line + node.lineno - 1, f"unknown merge field {node.name}")
+                Problem(path, line + name.lineno - 1, f"unknown merge field {name.name}")
             )
     return problems
 
 
 def _links(email: Email, output: Path | None, site_hosts: set[str]) -> list[Problem]:
     problems = []
+    hrefs: dict[int, list[str]] = {}
+    for link in find_links(email.body):
+        hrefs.setdefault(link.line - 1, []).append(link.url)
     for offset, text in enumerate(email.body.split("\n")):
         line = email.body_line + offset
         found = [(m.group(1), m.group(2), m.group(3)) for m in MD_LINK.finditer(text)]
-        found += [("", "link", url) for url in HTML_HREF.findall(text)]
+        found += [("", "link", url) for url in hrefs.get(offset, []) if url]
         for bang, label, url in found:
             if bang and not label.strip():
                 problems.append(Problem(email.path, line, f"image without alt text: {url}"))

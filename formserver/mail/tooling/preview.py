@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,22 +83,13 @@ def preview_series(series: Series, lead: Lead, step: int | None = None) -> list[
 def write_preview(series: Series, previews: list[Preview], out: Path) -> Path:
     """``NN.html`` and ``NN.txt`` per email and an ``index.html`` listing them."""
     out.mkdir(parents=True, exist_ok=True)
-    rows = []
     for p in previews:
         (out / f"{p.label}.html").write_text(p.rendered.html, encoding="utf-8")
         (out / f"{p.label}.txt").write_text(p.rendered.text, encoding="utf-8")
-        rows.append(
-            f"<tr><td>{p.label}</td><td>{html.escape(p.delay)}</td>"
-            f"<td><a href='{p.label}.html'>{html.escape(p.rendered.subject)}</a></td>"
-            f"<td>{html.escape(p.rendered.preheader)}</td>"
-            f"<td><a href='{p.label}.txt'>text</a></td></tr>"
-        )
     index = out / "index.html"
-    index.write_text(
-        "<!doctype html><html lang='en'><meta charset='utf-8'>"
-        f"<title>Preview: {html.escape(series.title)}</title>"
-        f"<h1>{html.escape(series.title)}</h1><table><tr><th>Step</th><th>Delay</th>"
-        f"<th>Subject</th><th>Preheader</th><th>Text</th></tr>{''.join(rows)}</table></html>",
-        encoding="utf-8",
-    )
+    # The app's own Jinja environment (it autoescapes .html: a subject is text, never markup),
+    # without render_template's context processors, which need a request a CLI run has not.
+    template = current_app.jinja_env.get_template("preview/index.html")
+    page = template.render(series=series, previews=previews)
+    index.write_text(page, encoding="utf-8")
     return index
