@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
+from werkzeug.security import generate_password_hash
 
 from formserver import create_app
 from formserver.core import db
 from formserver.core.models import Consent, Lead, Submission
 from formserver.dashboard import auth
+from formserver.domain import admin_users
 from tests.admin.admin_helpers import ADMIN_EMAIL, ADMIN_PASSWORD, T0, login
 
 LANDING = """Title: {title}
@@ -120,9 +123,16 @@ def app(app_config: dict, make_app: Callable[[dict], Flask]) -> Flask:
     return make_app(app_config)
 
 
+# scrypt costs ~0.13 s a hash, and most dashboard tests start with this one marketer: its one
+# password is hashed once per session. It is a real hash of it, checked for real at each login,
+# and create_user runs whole around it.
+_hash_once = cache(generate_password_hash)
+
+
 @pytest.fixture
-def admin_user(app) -> str:
-    with app.app_context(), db.new_session() as s:
+def admin_user(app, monkeypatch: pytest.MonkeyPatch) -> str:
+    with monkeypatch.context() as patched, app.app_context(), db.new_session() as s:
+        patched.setattr(admin_users, "generate_password_hash", _hash_once)
         auth.create_user(s, ADMIN_EMAIL, ADMIN_PASSWORD)
         s.commit()
     return ADMIN_EMAIL

@@ -27,7 +27,7 @@ from bench import loadgen
 from tests.conftest import ROOT, SmtpSink, free_port
 from tests.reliability.fleet import RedisServer
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=9)
 GUIDE = (ROOT / "docs" / "deploy.md").read_text()
 APP = "/srv/lodestone/app"
 BIN = str(Path(sys.executable).parent)

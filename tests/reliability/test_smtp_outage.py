@@ -15,7 +15,7 @@ from formserver.core.models import Enrolment, Send
 from tests.conftest import ROOT, SmtpSink, free_port
 from tests.reliability.fleet import app_for, seed, statuses, worker
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(seconds=18)
 LEADS = 120
 WORKERS = 3
 

@@ -33,8 +33,12 @@ class Sink:
         return "250 OK"
 
 
+@pytest.mark.slow(seconds=20)
 def test_three_workers_send_each_email_exactly_once(pg_url, tmp_path) -> None:
-    count = int(os.environ.get("RELIABILITY_SENDS", "20000"))
+    # 4,000 (was 20,000, 67 s): 80 batches of 50, so each worker still claims ~27 times against
+    # the other two, all three overlapping from start to end (each must send a share, below).
+    # RELIABILITY_SENDS=20000 repeats the figure in docs/performance.md.
+    count = int(os.environ.get("RELIABILITY_SENDS", "4000"))
     sink = Sink()
     port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
@@ -55,6 +59,7 @@ def test_three_workers_send_each_email_exactly_once(pg_url, tmp_path) -> None:
     assert statuses(app) == {"sent": count}
 
 
+@pytest.mark.slow(seconds=10)
 def test_kill_9_mid_batch_loses_nothing_and_doubles_at_most_one(pg_url, tmp_path) -> None:
     count = 300
     sink = Sink(delay=0.02)
