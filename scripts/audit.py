@@ -20,6 +20,7 @@ from pathlib import Path
 
 VENV_BIN = Path(sys.executable).parent
 PROJECT_JSON = "https://pypi.org/pypi/{name}/json"
+PROJECT = "lodestone"
 SKIPPED = re.compile(r"\((?P<version>[^()]+)\)\s*$")
 
 
@@ -61,6 +62,8 @@ def main() -> int:
     by_pip_audit = by_project = 0
     for dep in run_pip_audit():
         name = dep["name"]
+        if name == PROJECT:  # this checkout, installed editable: not a dependency
+            continue
         if "skip_reason" not in dep:
             by_pip_audit += 1
             found += [
