@@ -66,8 +66,11 @@ SITEMAP = {
     "format": "xml",
     "priorities": {"articles": 0.7, "indexes": 0.5, "pages": 0.6},
     "changefreqs": {"articles": "monthly", "indexes": "daily", "pages": "monthly"},
-    "exclude": ["tag/", "category/"],
+    # The 404 page is no content to index: a search engine that lists it sends people to an error.
+    "exclude": ["tag/", "category/", r"^404\.html$"],
 }
+# The share image for pages without their own ``Og_image:`` (a path under the site, or a URL).
+OG_IMAGE = "theme/img/og-default.png"
 # The landing plugin's one setting: where offers' assets and drip series live.
 LANDING = {
     "assets_path": str(ROOT / "assets"),

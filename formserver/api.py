@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -63,11 +64,16 @@ def authorized(header: str | None) -> bool:
 
 
 @functools.cache
+def openapi_spec() -> dict[str, Any]:
+    """docs/openapi.yaml as data, read once: it validates bodies and is served as JSON."""
+    return yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+
+
+@functools.cache
 def body_validator() -> jsonschema_rs.Validator:
     """The events body's schema from docs/openapi.yaml, loaded once, its $refs resolved there."""
-    spec = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
     uri = "urn:lodestone:openapi"
-    registry = jsonschema_rs.Registry([(uri, spec)])
+    registry = jsonschema_rs.Registry([(uri, openapi_spec())])
     # Formats are annotations in 2020-12; email-validator checks (and normalises) the address.
     return jsonschema_rs.validator_for(
         {"$ref": f"{uri}#{BODY_SCHEMA}"}, registry=registry, validate_formats=False
@@ -163,6 +169,14 @@ def post_event() -> Response | tuple[Response, int]:
     after_commit((), hook_ids, f"a conversion of lead {lead.id}")
     logger.info("conversion recorded for lead %s", lead.id)
     return jsonify(status="ok", event_id=event.id, score=lead.score), 201
+
+
+@bp.get("/openapi.json")
+def openapi_json() -> Response:
+    """This description of the public endpoints, as JSON, for client generators and tools."""
+    # json.dumps keeps the document's order (jsonify would sort the keys); clients read it top-down.
+    body = json.dumps(openapi_spec(), ensure_ascii=False)
+    return current_app.response_class(body, mimetype="application/json")
 
 
 @bp.errorhandler(HTTPException)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 from datetime import UTC, date, datetime, time
 
@@ -12,29 +11,11 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from formserver.core import db
-from formserver.core.csvsafe import safe_cell
 from formserver.core.models import Lead, Submission
+from formserver.domain import export as export_rows
 
 db_cli = AppGroup("db", help="Database schema.")
 leads_cli = AppGroup("leads", help="Leads and their submissions.")
-
-EXPORT_COLUMNS = (
-    "submitted_at",
-    "offer",
-    "email",
-    "first_name",
-    "last_name",
-    "company",
-    "fields",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "utm_term",
-    "utm_content",
-    "referrer",
-    "time_zone",
-    "status",
-)
 
 
 @db_cli.command("upgrade")
@@ -56,33 +37,10 @@ def export(offer_id: str | None, since: datetime | None) -> None:
     if since:
         start = datetime.combine(date(since.year, since.month, since.day), time(), tzinfo=UTC)
         query = query.where(Submission.created_at >= start)
-    out = csv.writer(sys.stdout)
-    out.writerow(EXPORT_COLUMNS)
     with db.new_session() as s:
-        for sub, lead in s.execute(query.execution_options(yield_per=500)):
-            extra = ";".join(
-                f"{k}={v}"
-                for k, v in sorted(sub.fields.items())
-                if k not in ("email", "first_name", "last_name", "company")
-            )
-            row = (
-                sub.created_at.isoformat(),
-                sub.offer_id,
-                lead.email,
-                lead.first_name,
-                lead.last_name,
-                lead.company,
-                extra,
-                sub.utm_source,
-                sub.utm_medium,
-                sub.utm_campaign,
-                sub.utm_term,
-                sub.utm_content,
-                sub.referrer,
-                sub.time_zone,
-                lead.status,
-            )
-            out.writerow([safe_cell(v) for v in row])
+        # The dashboard's columns and row builder, one row per submission with its own consent.
+        for chunk in export_rows.csv_text(export_rows.submission_rows(s, query)):
+            sys.stdout.write(chunk)
 
 
 def init_app(app: Flask) -> None:

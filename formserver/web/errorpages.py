@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask, jsonify, render_template
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from formserver.core.requests import wants_json
 
@@ -39,7 +39,16 @@ def _http(e: HTTPException):
         return e.response
     if e.code == 429:
         return render_error(429, "Too many requests from your address. Please wait a minute.")
-    return render_error(e.code or 500, e.description or TITLES.get(e.code or 500, "Error"))
+    body, status = render_error(e.code or 500, e.description or TITLES.get(e.code or 500, "Error"))
+    return body, status, allow_header(e)
+
+
+def allow_header(e: HTTPException) -> dict[str, str]:
+    """The ``Allow`` header a 405 must carry (RFC 9110), which our own error page would drop."""
+    # Werkzeug puts it in the exception's headers; we render the body, so copy it across.
+    if isinstance(e, MethodNotAllowed) and e.valid_methods:
+        return {"Allow": ", ".join(e.valid_methods)}
+    return {}
 
 
 def _database(e: Exception):

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+import yaml
 from flask import Flask
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -41,6 +42,13 @@ BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.
 # Loaded at import, not via schemathesis.pytest.from_fixture: 4.32.5's lazy schemas write
 # Node._nodeid, which pytest 9.2 no longer has. The app is handed to each call instead.
 schema = schemathesis.openapi.from_path(ROOT / "docs" / "openapi.yaml")
+# The operations the document says need a token (a non-empty `security`): only those must refuse.
+SECURED = {
+    (path, method.upper())
+    for path, item in yaml.safe_load((ROOT / "docs" / "openapi.yaml").read_text())["paths"].items()
+    for method, operation in item.items()
+    if isinstance(operation, dict) and operation.get("security")
+}
 schema.config.update(base_url="https://forms.lodestone.test")
 
 
@@ -125,7 +133,8 @@ def call(case: Case, app: Flask, **headers: str) -> Response:
 def test_every_operation(case: Case, api_app: Flask) -> None:
     """Generated input, sent with valid auth; the API must refuse the same call without it."""
     response = call(case, api_app)
-    if case.operation.path.startswith("/api/") and case.method == case.operation.method.upper():
+    secured = (case.operation.path, case.operation.method.upper()) in SECURED
+    if secured and case.method == case.operation.method.upper():
         for wrong in ("", "Bearer not-the-token", f"Basic {API_TOKEN}"):
             refused = call(case, api_app, Authorization=wrong)
             assert refused.status_code == 401, (wrong, response.status_code, refused.text)
@@ -209,3 +218,8 @@ def test_deeply_nested_json_is_a_documented_400_for_every_json_operation(api_app
             )
             assert response.status_code == 400, (method, path, name, response.status_code)
             assert "nested too deeply" in response.get_json()["error"]
+
+
+def test_the_document_marks_the_events_api_as_needing_a_token() -> None:
+    """The refusal check above runs only for secured operations: the events API must be one."""
+    assert ("/api/events", "POST") in SECURED
