@@ -50,3 +50,9 @@ def origin_allowed(url: str, config: Mapping[str, Any]) -> bool:
     """True when ``url`` (an ``Origin`` or ``Referer``) is on one of the allowed origins."""
     sent = origin(url)
     return bool(sent) and sent in allowed_origins(config)
+
+
+def own_origins(config: Mapping[str, Any]) -> frozenset[str]:
+    """Our own sites: the allowed origins and the site itself (a click may always go there)."""
+    site = origin(config.get("SITE_URL") or "")
+    return allowed_origins(config) | ({site} if site else frozenset())

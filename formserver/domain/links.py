@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Set
 from pathlib import Path
 
 from formserver.core.models import Send
@@ -55,7 +56,7 @@ def _matches(url: str, link: str) -> bool:
     return re.fullmatch(pattern, url, re.S) is not None
 
 
-def url_allowed(url: str, links: set[str], own_origins: set[str]) -> bool:
+def url_allowed(url: str, links: Set[str], own_origins: Set[str]) -> bool:
     """True when ``url`` is one of the template's links, or on one of our own origins."""
     url_origin = origin(url)
     if not url_origin:

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -46,8 +46,21 @@ class Refusal:
 
 
 def entries(app: Flask | None = None) -> tuple[list[Webhook], list[Refusal]]:
-    """The WEBHOOKS entries we use, and those we refuse; a broken entry is never fatal."""
-    config = (app or current_app).config
+    """The WEBHOOKS entries we use, and those we refuse; a broken entry is never fatal.
+
+    Checked once per value of the settings, not on every event: each lead event asks for them,
+    and a refused entry is logged once, not with every submission.
+    """
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    config = app.config
+    key = repr((config.get("WEBHOOKS"), bool(config["WEBHOOK_ALLOW_PRIVATE"])))
+    cached = app.extensions.get("webhook_entries")
+    if cached is None or cached[0] != key:
+        cached = app.extensions["webhook_entries"] = (key, _checked_entries(config))
+    return cached[1]
+
+
+def _checked_entries(config: Mapping[str, Any]) -> tuple[list[Webhook], list[Refusal]]:
     allow_private = bool(config["WEBHOOK_ALLOW_PRIVATE"])
     hooks: list[Webhook] = []
     refused: list[Refusal] = []

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import current_app
 from markupsafe import Markup
 
-from formserver.core.requests import allowed_origins
 from formserver.core.tokens import make_token
 from formserver.core.urls import origin
 from formserver.mail.html_links import rewrite_links
-
-
-def own_origins(app: Flask) -> set[str]:
-    site = origin(app.config["SITE_URL"])
-    return set(allowed_origins(app.config)) | ({site} if site else set())
 
 
 def tracked_url(send_id: int, url: str) -> str:

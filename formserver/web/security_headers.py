@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import Flask, Request, current_app, request
@@ -24,6 +25,7 @@ def _sources(*sources: str) -> str:
     return " ".join(dict.fromkeys(s for s in sources if s))
 
 
+@lru_cache(maxsize=8)  # the same few strings for every answer: built once each, not per request
 def content_security_policy(site_url: str, public_url: str, email_preview: bool = False) -> str:
     """The policy for a page of ours whose theme files come from ``site_url``.
 

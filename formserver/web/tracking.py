@@ -23,11 +23,11 @@ from formserver.core import catalog, db
 from formserver.core.guards import beacon_rate_limit, check_origin, limiter, pixel_rate_limit
 from formserver.core.jsonbody import read_json
 from formserver.core.models import Event, Lead, Send
+from formserver.core.requests import own_origins
 from formserver.core.tokens import TokenExpired, TokenInvalid, read_token
 from formserver.core.urls import host
 from formserver.domain import links, scoring
 from formserver.domain.privacy import FORGOTTEN
-from formserver.mail.links import own_origins
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("tracking", __name__)
@@ -161,7 +161,7 @@ def click(token: str):
         return _refused(404, "This link is no longer available.")
     template = links.template_file(Path(current_app.config["CONTENT_PATH"]) / "emails", send)
     found = links.template_links(template.read_text(encoding="utf-8")) if template else set()
-    if not links.url_allowed(url, found, own_origins(current_app)):
+    if not links.url_allowed(url, found, own_origins(current_app.config)):
         logger.warning("click refused: send %s to a URL not in its template", send.id)
         return _refused(403, "This link does not lead anywhere we sent you.")
     _record(send, "clicked", {"url": url})
